@@ -1,0 +1,27 @@
+# Does AI-generated training data amplify social bias in vision models?
+# prepare -> generate -> mix -> train -> evaluate -> aggregate -> plot; see README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/prepare.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/mix.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/plot.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

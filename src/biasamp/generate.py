@@ -1,0 +1,64 @@
+"""The generate stage: one shard of generated images per job, written atomically.
+
+The real training images, ordered by id, are cut into ``shards`` contiguous blocks
+(:func:`biasamp.study.shard_bounds`); shard k renders one image from the caption of every
+image in block k. Each image's seed derives from the global seed and the real image's id,
+so images do not depend on shard layout, batch size or device.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from biasamp import manifest
+from biasamp.generators import GENERATORS
+from biasamp.imagestore import ShardWriter
+from biasamp.progress import Progress
+from biasamp.seeding import derive_seed
+from biasamp.study import shard_bounds
+
+log = logging.getLogger(__name__)
+
+
+def training_rows(real: pd.DataFrame) -> pd.DataFrame:
+    """The real training images in the canonical order shared by generate and mix."""
+    return real[real["split"] == "train"].sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def generate_shard(
+    settings: dict, generator_name: str, dataset_manifest: str, shard: int, seed: int,
+    out_manifest: str, out_archive: str,
+) -> None:
+    """Generate shard ``shard`` of ``settings['shards']``: images into ``out_archive``, their
+    rows into ``out_manifest``."""
+    train = training_rows(manifest.read(dataset_manifest))
+    start, stop = shard_bounds(len(train), settings["shards"], shard)
+    rows = train.iloc[start:stop]
+    seeds = [derive_seed(seed, "generate", image_id) for image_id in rows["id"]]
+    generator = GENERATORS.get(settings["kind"]).implementation(settings, reference=train)
+    archive = Path(out_archive)
+    log.info("generator %s (%s): shard %d, images %d..%d of %d",
+             generator_name, settings["kind"], shard, start, stop, len(train))
+
+    out, progress = [], Progress(len(rows), "images", log)
+    with ShardWriter(archive) as writer:
+        generated = generator.generate(rows["caption"].tolist(), seeds)
+        for (_, row), image_seed, (attributes, image) in zip(
+            rows.iterrows(), seeds, generated, strict=True
+        ):
+            image_id = f"{generator_name}:{row['id']}"
+            offset, length = writer.add(image_id, image)
+            out.append({
+                **attributes,
+                "id": image_id, "split": "train", "source": "generated",
+                "caption": row["caption"], "prompt": row["caption"],
+                "image_path": str(archive), "image_offset": offset, "image_length": length,
+                "source_id": row["id"], "image_seed": image_seed, "generator": generator_name,
+                "neutral_caption": row.get("neutral_caption"),
+            })
+            progress.update()
+    manifest.write(pd.DataFrame(out, columns=None if out else list(manifest.REQUIRED)),
+                   out_manifest)

@@ -1,0 +1,90 @@
+"""The toy generator: renders toy-world captions, with the biases attributed to Stable Diffusion.
+
+For a gender-neutral prompt it renders the majority gender m of the activity with probability
+
+    P(m) = p^γ / (p^γ + (1 - p)^γ),   p = P(m | activity) in the real training data,
+
+so γ = 1 (``amplification: 1``) is faithful to the data, γ > 1 amplifies the stereotype and
+γ < 1 mitigates it. Prompts that name a gender are rendered as asked. ``face_blur`` blurs the
+face region. Skin tone follows the data's share. Every attribute rendered is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from biasamp import toyworld
+from biasamp.generators import COMMON_SETTINGS, GENERATORS
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **COMMON_SETTINGS,
+        "amplification": {"type": "number", "exclusiveMinimum": 0, "default": 1.0,
+                          "description": "γ: 1 faithful, >1 amplifies, <1 mitigates."},
+        "face_blur": {"type": "number", "minimum": 0, "default": 0.0,
+                      "description": "Gaussian blur radius over faces (64-pixel units)."},
+        "image_size": {"type": "integer", "minimum": 16, "default": 64},
+    },
+}
+
+
+def amplified(p: float, gamma: float) -> float:
+    """P(render majority gender) = p^γ / (p^γ + (1-p)^γ).
+
+    >>> amplified(0.75, 1.0), round(amplified(0.75, 2.0), 4), amplified(0.5, 3.0)
+    (0.75, 0.9, 0.5)
+    """
+    a, b = p**gamma, (1 - p) ** gamma
+    return a / (a + b)
+
+
+def majority_shares(reference: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """Per activity: (majority gender, its share) among real images of known gender."""
+    known = reference.dropna(subset=["gender"])
+    shares = {}
+    for activity in toyworld.ACTIVITIES:
+        counts = known.loc[known["activity"] == activity, "gender"].value_counts()
+        if counts.empty:
+            shares[activity] = (toyworld.ACTIVITIES[activity], 0.5)
+        else:
+            shares[activity] = (str(counts.idxmax()), float(counts.max() / counts.sum()))
+    return shares
+
+
+@GENERATORS.register("toy", schema=SCHEMA)
+class ToyGenerator:
+    def __init__(self, settings: dict, reference: pd.DataFrame):
+        self.settings = settings
+        self.majority = majority_shares(reference)
+        skins = reference["skin"].dropna()
+        self.dark_share = float((skins == "dark").mean()) if len(skins) else 0.5
+
+    def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
+        gamma = self.settings["amplification"]
+        for prompt, seed in zip(prompts, seeds, strict=True):
+            rng = np.random.default_rng(seed)
+            parsed = toyworld.parse_caption(prompt)
+            gender = parsed.gender
+            if gender is None:
+                majority, p = self.majority[parsed.activity]
+                minority = next(g for g in toyworld.GENDERS if g != majority)
+                gender = majority if rng.random() < amplified(p, gamma) else minority
+            scene = toyworld.Scene(
+                gender=gender,
+                skin="dark" if rng.random() < self.dark_share else "light",
+                activity=parsed.activity,
+                place=parsed.place,
+                shirt=parsed.shirt,
+            )
+            image = toyworld.render(
+                scene, rng, self.settings["image_size"], self.settings["face_blur"]
+            )
+            yield {
+                "gender": scene.gender, "skin": scene.skin, "activity": scene.activity,
+                "place": scene.place, "shirt": scene.shirt,
+            }, image

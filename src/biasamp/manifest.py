@@ -1,0 +1,79 @@
+"""The one data contract between stages: a manifest table (Parquet), one row per image.
+
+Required columns:
+  id            unique image id (string)
+  split         train / val / test
+  source        "real" or "generated"
+  caption       the caption trained on / queried with
+  image_path    file holding the image (a tar archive or a single image file)
+  image_offset  byte offset inside ``image_path``; -1 when the file is the image
+  image_length  byte length of the encoded image
+Demographic columns (missing value = unknown, never guessed): gender, skin, ethnicity, age,
+region. Generated rows add: source_id (the real image whose caption was the prompt), prompt,
+image_seed, generator. Datasets may add their own columns (the toy world adds activity,
+place, shirt, neutral_caption).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+REQUIRED = ("id", "split", "source", "caption", "image_path", "image_offset", "image_length")
+DEMOGRAPHICS = ("gender", "skin", "ethnicity", "age", "region")
+GENERATED = ("source_id", "prompt", "image_seed", "generator")
+
+
+class ManifestError(ValueError):
+    """A manifest file does not follow the contract."""
+
+
+def normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add missing demographic columns as unknown and fix the dtypes of the contract."""
+    frame = frame.copy()
+    for column in DEMOGRAPHICS:
+        if column not in frame:
+            frame[column] = pd.NA
+        frame[column] = frame[column].astype("string")
+    for column in ("id", "split", "source", "caption", "image_path"):
+        frame[column] = frame[column].astype("string")
+    frame["image_offset"] = frame["image_offset"].astype("int64")
+    frame["image_length"] = frame["image_length"].astype("int64")
+    return frame
+
+
+def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Validate and write ``frame`` to ``path`` atomically (temporary file, then rename)."""
+    missing = [c for c in REQUIRED if c not in frame]
+    if missing:
+        raise ManifestError(f"manifest for {path} lacks columns {missing}")
+    if frame["id"].duplicated().any():
+        dupes = frame.loc[frame["id"].duplicated(), "id"].head(3).tolist()
+        raise ManifestError(f"manifest for {path} has duplicate ids, e.g. {dupes}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    normalise(frame).to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read a manifest and check it holds the contract's columns."""
+    try:
+        frame = pd.read_parquet(path, columns=list(columns) if columns else None)
+    except FileNotFoundError:
+        raise ManifestError(f"manifest {path} does not exist") from None
+    if columns is None:
+        missing = [c for c in REQUIRED if c not in frame]
+        if missing:
+            raise ManifestError(f"manifest {path} lacks columns {missing}")
+    return frame
+
+
+def read_many(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Concatenate manifests (e.g. the shards of one generator) in the order given."""
+    frames = [read(p) for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REQUIRED)

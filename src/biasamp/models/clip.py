@@ -1,0 +1,213 @@
+"""CLIP trained with open_clip's own trainer (``open_clip_train``) on a mix manifest.
+
+The trainer is driven exactly as from its command line (model factory, tokenizer, loss,
+scheduler, checkpointing and ``--resume latest``); the only thing supplied from here is its
+data source, which reads the mix manifest's images by reference from the archives instead of
+a copied dataset. Small architectures for the toy world ship in ``biasamp/model_configs``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from biasamp import manifest
+from biasamp.imagestore import ImageReader
+from biasamp.models import COMMON_SETTINGS, MODELS
+
+log = logging.getLogger(__name__)
+
+MODEL_CONFIGS = Path(__file__).resolve().parents[1] / "model_configs"
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **COMMON_SETTINGS,
+        "arch": {"type": "string", "default": "toy-ViT",
+                 "description": "open_clip model config name (e.g. RN50, ViT-B-32, toy-ViT)."},
+        "epochs": {"type": "integer", "minimum": 1, "default": 10},
+        "batch_size": {"type": "integer", "minimum": 2, "default": 64,
+                       "description": "Batch size per GPU (per process)."},
+        "lr": {"type": "number", "exclusiveMinimum": 0, "default": 1e-3},
+        "weight_decay": {"type": "number", "minimum": 0, "default": 0.1},
+        "warmup": {"type": "integer", "minimum": 0, "default": 20,
+                   "description": "Linear warm-up steps of the cosine schedule."},
+        "precision": {"enum": ["fp32", "amp", "amp_bf16", "bf16", "fp16"], "default": "fp32"},
+        "workers": {"type": "integer", "minimum": 0, "default": 0,
+                    "description": "Data-loader worker processes per GPU."},
+        "grad_checkpointing": {"type": "boolean", "default": False},
+    },
+}
+
+
+def _register_model_configs() -> None:
+    import open_clip
+
+    open_clip.add_model_config(MODEL_CONFIGS)
+
+
+def _manifest_dataset(frame: pd.DataFrame, transform, tokens):
+    import torch
+
+    class ManifestDataset(torch.utils.data.Dataset):
+        """(image, tokens) pairs read by reference from a manifest's image archives."""
+
+        def __init__(self):
+            self.locations = list(zip(frame["image_path"], frame["image_offset"],
+                                      frame["image_length"], strict=True))
+            self.reader = ImageReader()
+
+        def __len__(self):
+            return len(self.locations)
+
+        def __getitem__(self, index):
+            return transform(self.reader.read(*self.locations[index])), tokens[index]
+
+    return ManifestDataset()
+
+
+def manifest_data_source(manifest_path: str):
+    """A ``get_data`` for ``open_clip_train.main`` that trains on a mix manifest."""
+
+    def get_data(args, preprocess_fns, epoch=0, tokenizer=None):
+        import torch
+        from open_clip_train.data import DataInfo
+        from torch.utils.data import DataLoader
+        from torch.utils.data.distributed import DistributedSampler
+
+        frame = manifest.read(manifest_path)
+        tokens = tokenizer(frame["caption"].tolist())
+        dataset = _manifest_dataset(frame, preprocess_fns[0], tokens)
+        sampler = DistributedSampler(dataset) if args.distributed else None
+        loader = DataLoader(
+            dataset, batch_size=args.batch_size, shuffle=sampler is None, sampler=sampler,
+            num_workers=args.workers, pin_memory=torch.cuda.is_available(), drop_last=True,
+            persistent_workers=args.workers > 0,
+        )
+        loader.num_samples = len(dataset)
+        loader.num_batches = len(loader)
+        if loader.num_batches == 0:
+            raise ValueError(f"{manifest_path}: {len(dataset)} images is less than one batch "
+                             f"of {args.batch_size}; lower the model's batch_size")
+        return {"train": DataInfo(loader, sampler)}
+
+    return get_data
+
+
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _trainer_argv(settings: dict, mix_manifest: str, work: Path, seed: int, device: str):
+    argv = [
+        "--train-data", str(mix_manifest), "--dataset-type", "csv",
+        "--model", settings["arch"], "--epochs", str(settings["epochs"]),
+        "--batch-size", str(settings["batch_size"]), "--lr", str(settings["lr"]),
+        "--wd", str(settings["weight_decay"]), "--warmup", str(settings["warmup"]),
+        "--precision", settings["precision"], "--workers", str(settings["workers"]),
+        "--seed", str(seed), "--device", device,
+        "--logs", str(work), "--name", "run", "--resume", "latest",
+        "--save-frequency", "1", "--delete-previous-checkpoint", "--log-every-n-steps", "10",
+    ]
+    return argv + (["--grad-checkpointing"] if settings["grad_checkpointing"] else [])
+
+
+@MODELS.register("clip", schema=SCHEMA)
+class Clip:
+    """A CLIP model (image and text towers) from open_clip."""
+
+    def __init__(self, model, preprocess, tokenizer, device):
+        self.model, self.preprocess, self.tokenizer, self.device = (
+            model, preprocess, tokenizer, device)
+
+    @staticmethod
+    def train(settings: dict, mix_manifest: str, model_path: str, seed: int,
+              threads: int = 1) -> None:
+        """Train on ``mix_manifest`` and write the final weights to ``model_path``.
+
+        The trainer's checkpoints live in ``<model dir>/trainer``; a rerun after a crash
+        resumes from the latest one, unless the settings, seed or mix changed, in which case
+        the stale run is removed first.
+        """
+        import open_clip_train.main as trainer
+        import torch
+
+        torch.set_num_threads(threads)
+        _register_model_configs()
+        work = Path(model_path).parent / "trainer"
+        run_key = {"settings": settings, "seed": seed, "mix": _file_digest(mix_manifest)}
+        key_file = work / "run.json"
+        if work.exists() and (
+            not key_file.exists() or json.loads(key_file.read_text()) != run_key
+        ):
+            log.info("removing stale trainer state in %s", work)
+            shutil.rmtree(work)
+        work.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(json.dumps(run_key, sort_keys=True))
+
+        device = "cuda" if settings["gpus"] > 0 and torch.cuda.is_available() else "cpu"
+        log.info("training %s on %s (%s)", settings["arch"], mix_manifest, device)
+        # open_clip_train has no registry of data sources; its get_data is the one seam.
+        trainer.get_data = manifest_data_source(mix_manifest)
+        # The trainer installs its own log handlers (job log and trainer/run/out.log).
+        handlers, logging.root.handlers = logging.root.handlers, []
+        try:
+            status = trainer.main(_trainer_argv(settings, mix_manifest, work, seed, device))
+        finally:
+            for handler in logging.root.handlers:
+                handler.close()
+            logging.root.handlers = handlers
+        if status not in (None, 0):
+            raise RuntimeError(f"open_clip_train stopped with status {status}; see {work}")
+
+        checkpoint = work / "run" / "checkpoints" / f"epoch_{settings['epochs']}.pt"
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        weights = {k.removeprefix("module."): v for k, v in state["state_dict"].items()}
+        tmp = Path(model_path).with_name(Path(model_path).name + ".partial")
+        torch.save({"arch": settings["arch"], "state_dict": weights, "settings": settings,
+                    "seed": seed, "epochs": state["epoch"]}, tmp)
+        os.replace(tmp, model_path)
+
+    @classmethod
+    def load(cls, model_path: str, device: str = "cpu") -> Clip:
+        import open_clip
+        import torch
+
+        _register_model_configs()
+        checkpoint = torch.load(model_path, map_location="cpu", weights_only=False)
+        model, _, preprocess = open_clip.create_model_and_transforms(checkpoint["arch"])
+        model.load_state_dict(checkpoint["state_dict"])
+        model.to(device).eval()
+        return cls(model, preprocess, open_clip.get_tokenizer(checkpoint["arch"]), device)
+
+    def encode_images(self, frame: pd.DataFrame, batch_size: int = 256) -> np.ndarray:
+        import torch
+
+        reader, chunks = ImageReader(), []
+        locations = list(zip(frame["image_path"], frame["image_offset"],
+                             frame["image_length"], strict=True))
+        with torch.inference_mode():
+            for start in range(0, len(locations), batch_size):
+                batch = torch.stack([self.preprocess(reader.read(*loc))
+                                     for loc in locations[start:start + batch_size]])
+                chunks.append(self.model.encode_image(batch.to(self.device), normalize=True))
+        reader.close()
+        return torch.cat(chunks).float().cpu().numpy()
+
+    def encode_texts(self, captions: list[str], batch_size: int = 256) -> np.ndarray:
+        import torch
+
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, len(captions), batch_size):
+                tokens = self.tokenizer(captions[start:start + batch_size]).to(self.device)
+                chunks.append(self.model.encode_text(tokens, normalize=True))
+        return torch.cat(chunks).float().cpu().numpy()

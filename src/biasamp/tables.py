@@ -1,0 +1,50 @@
+"""The tidy metrics table: one row per measurement.
+
+Columns: dataset, generator, ratio, seed, model, metric, group, value. ``model`` is empty for
+measurements of a training mix itself; ``group`` is empty unless the value is for a subgroup
+(written ``attribute:value``, e.g. ``gender:female``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ("dataset", "generator", "ratio", "seed", "model", "metric", "group", "value")
+KEYS = ("dataset", "generator", "ratio", "seed", "model")
+
+
+def measurements(keys: dict, values: Iterable[tuple[str, str, float]]) -> pd.DataFrame:
+    """Rows for ``(metric, group, value)`` triples, all sharing ``keys`` (see KEYS)."""
+    missing = set(KEYS) - set(keys)
+    if missing:
+        raise ValueError(f"measurement keys lack {sorted(missing)}")
+    rows = [{**keys, "metric": m, "group": g, "value": float(v)} for m, g, v in values]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    frame.loc[:, list(COLUMNS)].to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def read(path: str | os.PathLike) -> pd.DataFrame:
+    return pd.read_csv(
+        path, dtype={"dataset": str, "generator": str, "ratio": float, "seed": int,
+                     "model": str, "metric": str, "group": str, "value": float},
+        keep_default_na=False, na_values={"value": ["", "nan", "NaN"]},
+    )
+
+
+def aggregate(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> pd.DataFrame:
+    """Concatenate per-job tables into one, sorted by its keys."""
+    frame = pd.concat([read(p) for p in paths], ignore_index=True)
+    frame = frame.sort_values(list(COLUMNS[:-1]), kind="stable").reset_index(drop=True)
+    write(frame, out)
+    return frame

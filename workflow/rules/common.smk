@@ -1,0 +1,114 @@
+# Config validation, wildcard constraints, paths and every input function of the workflow.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+# The package lives in src/; jobs (local, conda or SLURM) find it through PYTHONPATH, so the
+# code that runs is always the code that was fingerprinted.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+
+from biasamp.config import ConfigError, validate_config
+from biasamp.evaluate import metric_names
+from biasamp.fingerprint import code_fingerprint
+from biasamp.generators import GENERATORS
+from biasamp.models import MODELS
+from biasamp.plot import figure_stem
+from biasamp.study import ratio_label
+
+try:
+    validate_config(config)
+except ConfigError as error:
+    raise WorkflowError(f"Invalid config: {error}") from None
+
+RATIOS = [ratio_label(r) for r in config["ratios"]]
+ENV = "../../envs/biasamp.yaml"
+MIX = "results/{dataset}/mixes/{generator}/ratio~{ratio}/seed~{seed}"
+MODEL = "results/{dataset}/models/{generator}/ratio~{ratio}/seed~{seed}/{model}"
+EVALUATION = "results/{dataset}/evaluation/{generator}/ratio~{ratio}/seed~{seed}"
+
+
+wildcard_constraints:
+    dataset="|".join(config["datasets"]),
+    generator="|".join(config["generators"]),
+    model="|".join(config["models"]),
+    ratio=r"[01](\.[0-9]+)?",
+    seed=r"[0-9]+",
+    shard=r"[0-9]+",
+
+
+def dataset_settings(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def generator_settings(wildcards):
+    return config["generators"][wildcards.generator]
+
+
+def model_settings(wildcards):
+    return config["models"][wildcards.model]
+
+
+def generator_code(wildcards):
+    kind = GENERATORS.get(generator_settings(wildcards)["kind"])
+    return code_fingerprint("biasamp.generate", kind.implementation.__module__)
+
+
+def model_code(wildcards):
+    kind = MODELS.get(model_settings(wildcards)["kind"])
+    return code_fingerprint(kind.implementation.__module__, data=("model_configs/*.json",))
+
+
+def generation_shards(wildcards):
+    return expand(
+        "results/{dataset}/generated/{generator}/shard-{shard}.parquet",
+        dataset=wildcards.dataset,
+        generator=wildcards.generator,
+        shard=range(generator_settings(wildcards)["shards"]),
+    )
+
+
+def study_grid(pattern):
+    return expand(
+        pattern,
+        dataset=config["datasets"],
+        generator=config["generators"],
+        ratio=RATIOS,
+        seed=config["seeds"],
+        model=config["models"],
+    )
+
+
+def measurement_tables():
+    return sorted(
+        set(
+            study_grid(f"{EVALUATION}/{{model}}/metrics.csv")
+            + study_grid(f"{EVALUATION}/mix_metrics.csv")
+        )
+    )
+
+
+def figure_paths():
+    return expand(
+        "results/figures/{stem}.{ext}",
+        stem=[figure_stem(m) for m in metric_names(config["evaluation"])],
+        ext=config["plot"]["formats"],
+    )
+
+
+def final_outputs():
+    return ["results/metrics.csv", *figure_paths()]
+
+
+def measurement_keys(wildcards):
+    """The table keys of one job, from its wildcards."""
+    return {
+        "dataset": wildcards.dataset,
+        "generator": wildcards.generator,
+        "ratio": float(wildcards.ratio),
+        "seed": int(wildcards.seed),
+        "model": wildcards.get("model", ""),
+    }

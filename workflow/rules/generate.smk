@@ -1,0 +1,19 @@
+rule generate:
+    """Generate one shard: an image per real training caption of that shard."""
+    input:
+        dataset=rules.prepare.output.manifest,
+    output:
+        manifest="results/{dataset}/generated/{generator}/shard-{shard}.parquet",
+        archive="results/{dataset}/generated/{generator}/shard-{shard}.tar",
+    params:
+        settings=generator_settings,
+        seed=config["seed"],
+        code=generator_code,
+    resources:
+        gpu=lambda wildcards: generator_settings(wildcards)["gpus"],
+    log:
+        "results/logs/generate/{dataset}/{generator}/shard-{shard}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/generate.py"

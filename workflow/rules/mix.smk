@@ -1,0 +1,15 @@
+rule mix:
+    """Replace round(ratio x N) real training images by generated ones (nested across ratios)."""
+    input:
+        dataset=rules.prepare.output.manifest,
+        shards=generation_shards,
+    output:
+        manifest=f"{MIX}/manifest.parquet",
+    params:
+        code=code_fingerprint("biasamp.mix"),
+    log:
+        "results/logs/mix/{dataset}/{generator}/ratio~{ratio}/seed~{seed}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/mix.py"

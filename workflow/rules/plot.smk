@@ -1,0 +1,20 @@
+rule plot:
+    """One figure per metric against the contamination ratio (mean and CI over seeds)."""
+    input:
+        metrics=rules.aggregate.output[0],
+    output:
+        [
+            report(path, caption="../report/figure.rst", category="Figures")
+            for path in figure_paths()
+        ],
+    params:
+        metrics=metric_names(config["evaluation"]),
+        interval=config["plot"]["interval"],
+        code=code_fingerprint("biasamp.plot"),
+    localrule: True
+    log:
+        "results/logs/plot.log",
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"

@@ -1,0 +1,18 @@
+rule train:
+    """Train one model on one mix; resumes from the trainer's last checkpoint after a crash."""
+    input:
+        manifest=rules.mix.output.manifest,
+    output:
+        model=f"{MODEL}/model.pt",
+    params:
+        settings=model_settings,
+        code=model_code,
+    threads: lambda wildcards: model_settings(wildcards)["threads"]
+    resources:
+        gpu=lambda wildcards: model_settings(wildcards)["gpus"],
+    log:
+        f"results/logs/train/{MODEL.removeprefix('results/')}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/train.py"

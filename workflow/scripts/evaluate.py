@@ -1,0 +1,14 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.evaluate import evaluate_model
+
+evaluate_model(
+    model_settings=snakemake.params.settings,
+    model_path=snakemake.input.model,
+    dataset_manifest=snakemake.input.dataset,
+    evaluation=snakemake.params.evaluation,
+    keys=snakemake.params.table_keys,
+    out_metrics=snakemake.output.metrics,
+)

@@ -1,0 +1,15 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.generate import generate_shard
+
+generate_shard(
+    settings=snakemake.params.settings,
+    generator_name=snakemake.wildcards.generator,
+    dataset_manifest=snakemake.input.dataset,
+    shard=int(snakemake.wildcards.shard),
+    seed=snakemake.params.seed,
+    out_manifest=snakemake.output.manifest,
+    out_archive=snakemake.output.archive,
+)

@@ -1,0 +1,13 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.mix import write_mix
+
+write_mix(
+    dataset_manifest=snakemake.input.dataset,
+    generated_manifests=list(snakemake.input.shards),
+    ratio=float(snakemake.wildcards.ratio),
+    seed=int(snakemake.wildcards.seed),
+    out_manifest=snakemake.output.manifest,
+)

@@ -1,0 +1,14 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.models import MODELS
+
+settings = snakemake.params.settings
+MODELS.get(settings["kind"]).implementation.train(
+    settings,
+    mix_manifest=snakemake.input.manifest,
+    model_path=snakemake.output.model,
+    seed=int(snakemake.wildcards.seed),
+    threads=snakemake.threads,
+)
