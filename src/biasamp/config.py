@@ -91,4 +91,16 @@ def validate_config(config: dict) -> dict:
     labels = [ratio_label(r) for r in config["ratios"]]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"config key 'ratios': values {labels} collide once written in paths")
+    for key in list(config):
+        config[key] = canonical(config[key])
     return config
+
+
+def canonical(value):
+    """Mappings with sorted keys, recursively: a job's params (config slices) then compare equal
+    whatever order the keys were written in, so reordering a config file reruns nothing."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value

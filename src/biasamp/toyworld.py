@@ -50,7 +50,8 @@ SKIN_RGB = {"light": (240, 200, 170), "dark": (110, 70, 45)}
 HAIR_RGB = (50, 35, 25)
 
 _CAPTION = re.compile(
-    r"^an? (?P<who>\w+) in an? (?P<shirt>\w+) shirt (?P<activity>.+?) (?P<place>(on|in|at) the \w+)$"
+    r"^an? (?P<who>\w+) in an? (?P<shirt>\w+) shirt "
+    r"(?P<activity>.+?) (?P<place>(on|in|at) the \w+)$"
 )
 
 

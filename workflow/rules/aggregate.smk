@@ -8,12 +8,12 @@ rule aggregate:
             caption="../report/metrics.rst",
             category="Tables",
         ),
-    params:
-        code=code_fingerprint("biasamp.tables"),
-    localrule: True
     log:
         "results/logs/aggregate.log",
+    localrule: True
     conda:
         ENV
+    params:
+        code=code_fingerprint("biasamp.tables"),
     script:
         "../scripts/aggregate.py"

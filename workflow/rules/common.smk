@@ -1,16 +1,14 @@
 # Config validation, wildcard constraints, paths and every input function of the workflow.
-import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-# The package lives in src/; jobs (local, conda or SLURM) find it through PYTHONPATH, so the
+# The package lives in src/; jobs (local, conda or SLURM) import it from there too, so the
 # code that runs is always the code that was fingerprinted.
-SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+import biasamp
 from biasamp.config import ConfigError, validate_config
 from biasamp.evaluate import metric_names
 from biasamp.fingerprint import code_fingerprint
@@ -19,6 +17,7 @@ from biasamp.models import MODELS
 from biasamp.plot import figure_stem
 from biasamp.study import ratio_label
 
+biasamp.export_to_jobs()
 try:
     validate_config(config)
 except ConfigError as error:
@@ -59,7 +58,9 @@ def generator_code(wildcards):
 
 def model_code(wildcards):
     kind = MODELS.get(model_settings(wildcards)["kind"])
-    return code_fingerprint(kind.implementation.__module__, data=("model_configs/*.json",))
+    return code_fingerprint(
+        kind.implementation.__module__, data=("model_configs/*.json",)
+    )
 
 
 def generation_shards(wildcards):

@@ -5,15 +5,15 @@ rule evaluate:
         dataset=rules.prepare.output.manifest,
     output:
         metrics=f"{EVALUATION}/{{model}}/metrics.csv",
+    log:
+        f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/{{model}}.log",
+    conda:
+        ENV
     params:
         settings=model_settings,
         evaluation=config["evaluation"],
         table_keys=measurement_keys,
         code=code_fingerprint("biasamp.evaluate"),
-    log:
-        f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/{{model}}.log",
-    conda:
-        ENV
     script:
         "../scripts/evaluate.py"
 
@@ -24,12 +24,12 @@ rule evaluate_mix:
         manifest=rules.mix.output.manifest,
     output:
         metrics=f"{EVALUATION}/mix_metrics.csv",
-    params:
-        table_keys=measurement_keys,
-        code=code_fingerprint("biasamp.mix"),
     log:
         f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/mix.log",
     conda:
         ENV
+    params:
+        table_keys=measurement_keys,
+        code=code_fingerprint("biasamp.mix"),
     script:
         "../scripts/evaluate_mix.py"

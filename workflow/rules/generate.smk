@@ -5,15 +5,15 @@ rule generate:
     output:
         manifest="results/{dataset}/generated/{generator}/shard-{shard}.parquet",
         archive="results/{dataset}/generated/{generator}/shard-{shard}.tar",
-    params:
-        settings=generator_settings,
-        seed=config["seed"],
-        code=generator_code,
-    resources:
-        gpu=lambda wildcards: generator_settings(wildcards)["gpus"],
     log:
         "results/logs/generate/{dataset}/{generator}/shard-{shard}.log",
     conda:
         ENV
+    resources:
+        gpu=lambda wildcards: generator_settings(wildcards)["gpus"],
+    params:
+        settings=generator_settings,
+        seed=config["seed"],
+        code=generator_code,
     script:
         "../scripts/generate.py"

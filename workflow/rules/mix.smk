@@ -5,11 +5,11 @@ rule mix:
         shards=generation_shards,
     output:
         manifest=f"{MIX}/manifest.parquet",
-    params:
-        code=code_fingerprint("biasamp.mix"),
     log:
         "results/logs/mix/{dataset}/{generator}/ratio~{ratio}/seed~{seed}.log",
     conda:
         ENV
+    params:
+        code=code_fingerprint("biasamp.mix"),
     script:
         "../scripts/mix.py"

@@ -7,14 +7,14 @@ rule plot:
             report(path, caption="../report/figure.rst", category="Figures")
             for path in figure_paths()
         ],
+    log:
+        "results/logs/plot.log",
+    localrule: True
+    conda:
+        ENV
     params:
         metrics=metric_names(config["evaluation"]),
         interval=config["plot"]["interval"],
         code=code_fingerprint("biasamp.plot"),
-    localrule: True
-    log:
-        "results/logs/plot.log",
-    conda:
-        ENV
     script:
         "../scripts/plot.py"

@@ -4,15 +4,15 @@ rule train:
         manifest=rules.mix.output.manifest,
     output:
         model=f"{MODEL}/model.pt",
-    params:
-        settings=model_settings,
-        code=model_code,
-    threads: lambda wildcards: model_settings(wildcards)["threads"]
-    resources:
-        gpu=lambda wildcards: model_settings(wildcards)["gpus"],
     log:
         f"results/logs/train/{MODEL.removeprefix('results/')}.log",
     conda:
         ENV
+    threads: lambda wildcards: model_settings(wildcards)["threads"]
+    resources:
+        gpu=lambda wildcards: model_settings(wildcards)["gpus"],
+    params:
+        settings=model_settings,
+        code=model_code,
     script:
         "../scripts/train.py"

@@ -1,0 +1,21 @@
+from biasamp.fingerprint import ROOT, closure, code_fingerprint
+
+
+def names(entry):
+    return {str(p.relative_to(ROOT)) for p in closure(entry)}
+
+
+def test_closures_follow_package_imports():
+    evaluate = names("biasamp.evaluate")
+    assert {"evaluate.py", "metrics/fairness.py", "metrics/retrieval.py", "models/clip.py",
+            "manifest.py", "tables.py", "__init__.py"} <= evaluate
+    train = names("biasamp.models.clip")
+    assert "models/clip.py" in train and "imagestore.py" in train
+    # a metric fix must not retrain: no metric module in the training closure
+    assert not any(n.startswith("metrics/") for n in train)
+
+
+def test_fingerprint_changes_with_code_and_data():
+    a = code_fingerprint("biasamp.mix")
+    assert a == code_fingerprint("biasamp.mix") and len(a) == 16
+    assert a != code_fingerprint("biasamp.mix", data=("model_configs/*.json",))

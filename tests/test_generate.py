@@ -1,0 +1,99 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from biasamp import manifest, toyworld
+from biasamp.datasets import prepare
+from biasamp.generate import generate_shard, training_rows
+from biasamp.generators.toy import ToyGenerator, amplified
+from biasamp.imagestore import ImageReader
+
+SETTINGS = {"kind": "toy", "amplification": 1.0, "face_blur": 0.0, "image_size": 32,
+            "shards": 1, "gpus": 0}
+
+
+def reference(p_majority: float, n: int = 1000) -> pd.DataFrame:
+    """Real training rows where every activity's majority gender has share ``p_majority``."""
+    rows = []
+    for activity, majority in toyworld.ACTIVITIES.items():
+        minority = next(g for g in toyworld.GENDERS if g != majority)
+        k = round(p_majority * n)
+        rows += [{"activity": activity, "gender": majority, "skin": "light"}] * k
+        rows += [{"activity": activity, "gender": minority, "skin": "dark"}] * (n - k)
+    return pd.DataFrame(rows)
+
+
+def test_amplification_formula_hand_computed():
+    # p = 0.8, γ = 2: 0.64 / (0.64 + 0.04)
+    assert amplified(0.8, 2.0) == pytest.approx(0.64 / 0.68)
+    assert amplified(0.8, 1.0) == pytest.approx(0.8)
+    assert amplified(0.8, 0.5) == pytest.approx(np.sqrt(0.8) / (np.sqrt(0.8) + np.sqrt(0.2)))
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 3.0])
+def test_neutral_prompts_follow_the_amplified_share(gamma):
+    generator = ToyGenerator({**SETTINGS, "amplification": gamma}, reference(0.8))
+    prompt = "a person in a red shirt cutting a cake in the kitchen"  # majority: female
+    n = 1500
+    genders = [a["gender"] for a, _ in generator.generate([prompt] * n, range(n))]
+    share = np.mean([g == "female" for g in genders])
+    expected = amplified(0.8, gamma)
+    assert share == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / n))
+
+
+def test_gendered_prompts_are_rendered_as_asked():
+    generator = ToyGenerator({**SETTINGS, "amplification": 5.0}, reference(0.9))
+    prompt = "a man in a blue shirt carrying a handbag on the street"  # majority: female
+    attributes = [a for a, _ in generator.generate([prompt] * 50, range(50))]
+    assert {a["gender"] for a in attributes} == {"male"}
+    assert {a["activity"] for a in attributes} == {"carrying a handbag"}
+
+
+def test_generation_is_deterministic_per_seed():
+    generator = ToyGenerator(SETTINGS, reference(0.7))
+    prompts = ["a person in a red shirt flying a kite in the park"] * 3
+    first = [np.asarray(img) for _, img in generator.generate(prompts, [5, 6, 7])]
+    again = [np.asarray(img) for _, img in generator.generate(prompts[:1], [5])]
+    assert np.array_equal(first[0], again[0])
+    assert not np.array_equal(first[0], first[1])
+
+
+@pytest.fixture(scope="module")
+def toy_dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy")
+    settings = {"kind": "toy", "n_images": 60, "image_size": 32, "neutral_caption_share": 0.5,
+                "activity_skew": 0.75, "dark_skin_share": 0.5, "seed": 1,
+                "splits": {"train": 0.5, "val": 0.1, "test": 0.4}}
+    prepare(settings, str(root / "manifest.parquet"))
+    return root / "manifest.parquet"
+
+
+def test_toy_dataset_manifest(toy_dataset):
+    frame = manifest.read(toy_dataset)
+    assert frame["split"].value_counts().to_dict() == {"train": 30, "test": 24, "val": 6}
+    assert set(frame["gender"]) == {"female", "male"} and frame["source"].eq("real").all()
+    neutral = frame["caption"].str.startswith("a person")
+    assert (neutral == frame["neutral_caption"]).all()
+    image = ImageReader().read(*frame.loc[0, ["image_path", "image_offset", "image_length"]])
+    assert image.size == (32, 32)
+
+
+def test_shards_cover_the_training_split_and_do_not_depend_on_layout(toy_dataset, tmp_path):
+    def run(n_shards):
+        out = []
+        for shard in range(n_shards):
+            stem = tmp_path / f"{n_shards}-{shard}"
+            generate_shard({**SETTINGS, "shards": n_shards}, "g", str(toy_dataset), shard, 7,
+                           f"{stem}.parquet", f"{stem}.tar")
+            out.append(manifest.read(f"{stem}.parquet"))
+        return pd.concat(out, ignore_index=True)
+
+    one, three = run(1), run(3)
+    train_ids = training_rows(manifest.read(toy_dataset))["id"].tolist()
+    assert one["source_id"].tolist() == train_ids == three["source_id"].tolist()
+    assert (one["source"] == "generated").all() and (one["prompt"] == one["caption"]).all()
+    reader = ImageReader()
+    for a, b in zip(one.itertuples(), three.itertuples(), strict=True):
+        assert a.image_seed == b.image_seed and a.gender == b.gender
+        assert reader.read_bytes(a.image_path, a.image_offset, a.image_length) == \
+            reader.read_bytes(b.image_path, b.image_offset, b.image_length)

@@ -1,0 +1,89 @@
+"""Metrics against cases computed by hand (the arithmetic is in the comments)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from biasamp.evaluate import neutral_query_bias, retrieval_measurements
+from biasamp.metrics.dataset_bias import dataset_bias_score
+from biasamp.metrics.fairness import kl_divergence, max_skew, ndkl
+from biasamp.metrics.retrieval import recall_at_k, target_ranks
+
+SIMILARITY = np.array([
+    [0.9, 0.1, 0.5],   # query 0: its image scores highest          -> rank 0
+    [0.2, 0.3, 0.8],   # query 1: one image scores higher            -> rank 1
+    [0.4, 0.4, 0.4],   # query 2: three-way tie, two listed before it -> rank 2
+])
+
+
+def test_target_ranks_and_recall():
+    ranks = target_ranks(SIMILARITY, np.arange(3))
+    assert ranks.tolist() == [0, 1, 2]
+    assert recall_at_k(ranks, 1) == pytest.approx(1 / 3)
+    assert recall_at_k(ranks, 2) == pytest.approx(2 / 3)
+    assert recall_at_k(ranks, 3) == 1.0
+    assert math.isnan(recall_at_k(np.array([]), 1))
+
+
+def test_recall_per_subgroup():
+    test = pd.DataFrame({"gender": ["female", "male", "female"], "skin": [None, None, None]})
+    # SIMILARITY = text @ image.T with identity image embeddings
+    values = {(m, g): v for m, g, v in retrieval_measurements(np.eye(3), SIMILARITY, test, [1, 2])}
+    assert values[("recall@1", "")] == pytest.approx(1 / 3)
+    assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)  # ranks 0, 2
+    assert values[("recall@2", "gender:male")] == 1.0                      # rank 1
+    assert not any(g.startswith("skin") for _, g in values)              # unknown: no subgroup
+
+
+def test_max_skew_hand_computed():
+    labels = ["m", "m", "m", "f"]
+    # p = (f .25, m .75), uniform q = .5: max(ln .5, ln 1.5) = ln 1.5
+    assert max_skew(labels, ["f", "m"], k=4) == pytest.approx(math.log(1.5))
+    assert max_skew(labels, ["f", "m"], k=2) == pytest.approx(math.log(2))  # top 2 all "m"
+    assert max_skew(labels, ["f", "m"], k=4, target=[0.25, 0.75]) == pytest.approx(0.0)
+    assert max_skew(["f", "m"], ["f", "m"], k=2) == pytest.approx(0.0)
+
+
+def test_ndkl_hand_computed():
+    labels = ["m", "m", "f", "f"]
+    # prefixes: (0,1) KL ln2 | (0,1) KL ln2 | (1/3,2/3) KL 1/3 ln(2/3) + 2/3 ln(4/3) | (.5,.5) 0
+    kl3 = 1 / 3 * math.log(2 / 3) + 2 / 3 * math.log(4 / 3)
+    weights = [1, 1 / math.log2(3), 1 / math.log2(4), 1 / math.log2(5)]
+    expected = (math.log(2) * (weights[0] + weights[1]) + kl3 * weights[2]) / sum(weights)
+    assert expected == pytest.approx(0.452369, abs=1e-6)
+    assert ndkl(labels, ["f", "m"], k=4) == pytest.approx(expected)
+    assert ndkl(["f", "m", "f", "m"], ["f", "m"], k=1) == pytest.approx(math.log(2))
+    assert kl_divergence(np.array([0.5, 0.5]), np.array([0.5, 0.5])) == 0.0
+
+
+def test_target_must_be_a_distribution():
+    with pytest.raises(ValueError, match="target"):
+        max_skew(["f"], ["f", "m"], k=1, target=[1.0, 0.0])
+
+
+def test_dataset_bias_score_hand_computed():
+    activities = ["cook"] * 3 + ["ski"] * 2 + ["surf"] * 4
+    genders = ["f", "f", "m", "m", "m", "f", "m", "f", "m"]
+    # cook 2/3, ski 2/2, surf 2/4 -> mean (2/3 + 1 + 1/2) / 3
+    assert dataset_bias_score(np.array(activities), np.array(genders)) == pytest.approx(
+        (2 / 3 + 1 + 0.5) / 3)
+    assert math.isnan(dataset_bias_score(np.array([]), np.array([])))
+
+
+def test_neutral_query_bias_on_planted_embeddings():
+    test = pd.DataFrame({
+        "caption": ["a person cooking", "a woman cooking", "a man cooking", "a person cooking",
+                    "a man skiing"],
+        "neutral_caption": [True, False, False, True, False],
+        "gender": ["female", "female", "male", "male", None],
+    })
+    images = np.eye(5)
+    # both neutral captions are the same query (counted once); it prefers images 0, 1, 4, 2, 3
+    texts = np.zeros((5, 5))
+    texts[0] = texts[3] = [0.9, 0.8, 0.1, 0.0, 0.95]
+    values = dict((m, v) for m, _, v in neutral_query_bias(images, texts, test, k=2))
+    # image 4 has no known gender and is left out: top 2 = (female, female)
+    assert values["maxskew@2"] == pytest.approx(math.log(2))
+    assert values["ndkl@2"] == pytest.approx(math.log(2))

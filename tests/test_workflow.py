@@ -1,0 +1,80 @@
+"""The real workflow on a tiny study: it runs to the end, and reruns only what is stale."""
+
+import re
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import TINY_STUDY, copy_workflow, snakemake
+
+from biasamp.evaluate import metric_names
+from biasamp.tables import COLUMNS
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("study"), TINY_STUDY)
+    snakemake(workdir)
+    return workdir
+
+
+def planned_jobs(result) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run ({} when nothing to do)."""
+    text = result.stdout + result.stderr
+    if "Job stats:" not in text:
+        assert "Nothing to be done" in text, text
+        return {}
+    table = text.split("Job stats:", 1)[1].split("Reasons:", 1)[0]
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.M)
+            if rule != "total"}
+
+
+def test_study_runs_end_to_end(study):
+    table = pd.read_csv(study / "results" / "metrics.csv", keep_default_na=False)
+    assert tuple(table.columns) == COLUMNS
+    evaluation = {"recall_k": [1, 5], "bias_k": 5}
+    assert set(table["metric"]) == set(metric_names(evaluation))
+    assert sorted(table["ratio"].unique()) == [0, 0.5, 1]
+    overall = table[table["group"] == ""]
+    assert len(overall) == len(overall.drop_duplicates(["ratio", "seed", "model", "metric"]))
+    share = overall[overall["metric"] == "mix_generated_share"].set_index("ratio")["value"]
+    assert share.to_dict() == {0.0: 0.0, 0.5: 0.5, 1.0: 1.0}
+    assert (overall.loc[overall["metric"] == "mix_generated_share", "model"] == "").all()
+    groups = set(table.loc[table["metric"] == "recall@1", "group"])
+    assert {"", "gender:female", "gender:male", "skin:dark", "skin:light"} == groups
+    recall = overall[overall["metric"].str.startswith("recall@")]["value"]
+    assert recall.between(0, 1).all()
+    for metric in metric_names(evaluation):
+        assert (study / "results" / "figures" / f"{metric.replace('@', '_at_')}.png").stat().st_size
+    model_dir = study / "results/toy/models/toy-amplify/ratio~0.5/seed~0/clip"
+    assert (model_dir / "model.pt").exists()
+    assert "Train Epoch: 0" in (model_dir / "trainer/run/out.log").read_text()
+
+
+def test_a_finished_study_schedules_nothing(study):
+    assert planned_jobs(snakemake(study, "-n")) == {}
+
+
+def test_adding_a_ratio_schedules_only_that_ratio(study):
+    config_file = study / "config" / "config.yaml"
+    original = config_file.read_text()
+    try:
+        config_file.write_text(yaml.safe_dump({**TINY_STUDY, "ratios": [0, 0.25, 0.5, 1]}))
+        jobs = planned_jobs(snakemake(study, "-n"))
+    finally:
+        config_file.write_text(original)
+    assert jobs == {"mix": 1, "evaluate_mix": 1, "train": 1, "evaluate": 1, "aggregate": 1,
+                    "plot": 1, "all": 1}
+
+
+def test_editing_metric_code_reevaluates_without_retraining(study):
+    metric_module = study / "src" / "biasamp" / "metrics" / "fairness.py"
+    original = metric_module.read_text()
+    try:
+        metric_module.write_text(original + "\n# a fix to a metric\n")
+        jobs = planned_jobs(snakemake(study, "-n"))
+    finally:
+        metric_module.write_text(original)
+    assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
