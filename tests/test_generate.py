@@ -8,6 +8,9 @@ from biasamp.generate import generate_shard, training_rows
 from biasamp.generators.toy import ToyGenerator, amplified
 from biasamp.imagestore import ImageReader
 
+TOY_DATASET = {"kind": "toy", "n_images": 60, "image_size": 32, "neutral_caption_share": 0.5,
+               "activity_skew": 0.75, "dark_skin_share": 0.5, "seed": 1,
+               "splits": {"train": 0.5, "val": 0.1, "test": 0.4}}
 SETTINGS = {"kind": "toy", "amplification": 1.0, "face_blur": 0.0, "image_size": 32,
             "shards": 1, "gpus": 0}
 
@@ -61,10 +64,7 @@ def test_generation_is_deterministic_per_seed():
 @pytest.fixture(scope="module")
 def toy_dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("toy")
-    settings = {"kind": "toy", "n_images": 60, "image_size": 32, "neutral_caption_share": 0.5,
-                "activity_skew": 0.75, "dark_skin_share": 0.5, "seed": 1,
-                "splits": {"train": 0.5, "val": 0.1, "test": 0.4}}
-    prepare(settings, str(root / "manifest.parquet"))
+    prepare(TOY_DATASET, str(root / "manifest.parquet"))
     return root / "manifest.parquet"
 
 
@@ -97,3 +97,12 @@ def test_shards_cover_the_training_split_and_do_not_depend_on_layout(toy_dataset
         assert a.image_seed == b.image_seed and a.gender == b.gender
         assert reader.read_bytes(a.image_path, a.image_offset, a.image_length) == \
             reader.read_bytes(b.image_path, b.image_offset, b.image_length)
+
+
+def test_toy_dataset_is_determined_by_its_seed(toy_dataset, tmp_path):
+    prepare(TOY_DATASET, str(tmp_path / "manifest.parquet"))
+    again = manifest.read(tmp_path / "manifest.parquet").drop(columns="image_path")
+    first = manifest.read(toy_dataset).drop(columns="image_path")
+    pd.testing.assert_frame_equal(first, again)
+    archive = toy_dataset.with_name("images.tar")
+    assert (tmp_path / "images.tar").read_bytes() == archive.read_bytes()
