@@ -78,3 +78,15 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
     finally:
         metric_module.write_text(original)
     assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
+
+
+def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
+    from biasamp.plot import plot_all
+    from biasamp.tables import measurements, write
+
+    keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip"}
+    write(measurements(keys, [("recall@1", "", 0.25)]), tmp_path / "metrics.csv")
+    outputs = [str(tmp_path / "recall_at_1.png"), str(tmp_path / "ndkl_at_10.png")]
+    plot_all(str(tmp_path / "metrics.csv"), ["recall@1", "ndkl@10"], outputs, 95)
+    assert all((tmp_path / name).stat().st_size > 0 for name in ("recall_at_1.png",
+                                                                  "ndkl_at_10.png"))

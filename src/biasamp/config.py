@@ -49,7 +49,7 @@ def top_level_schema() -> dict:
 
 
 def _check(instance: dict, schema: dict, prefix: str) -> None:
-    errors = sorted(_Validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+    errors = sorted(_Validator(schema).iter_errors(instance), key=lambda e: list(map(str, e.path)))
     if not errors:
         return
     error = errors[0]
