@@ -157,14 +157,18 @@ class Clip:
         log.info("training %s on %s (%s)", settings["arch"], mix_manifest, device)
         # open_clip_train has no registry of data sources; its get_data is the one seam.
         trainer.get_data = manifest_data_source(mix_manifest)
-        # The trainer installs its own log handlers (job log and trainer/run/out.log).
+        # The trainer installs its own log handlers (job log and trainer/run/out.log) and sets
+        # every logger to INFO (torch's compiler loggers then flood the log at exit): undo both.
         handlers, logging.root.handlers = logging.root.handlers, []
+        levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
         try:
             status = trainer.main(_trainer_argv(settings, mix_manifest, work, seed, device))
         finally:
             for handler in logging.root.handlers:
                 handler.close()
             logging.root.handlers = handlers
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
         if status not in (None, 0):
             raise RuntimeError(f"open_clip_train stopped with status {status}; see {work}")
 
