@@ -51,3 +51,12 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
         raise AssertionError(
             f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def generator_settings(**entry) -> dict:
+    """A generator entry with every default filled in, as the workflow would pass it."""
+    from biasamp.config import validate_config
+
+    config = validate_config({"datasets": {"toy": {"kind": "toy"}}, "generators": {"g": entry},
+                              "models": {"clip": {"kind": "clip"}}})
+    return config["generators"]["g"]

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import generator_settings
 
 from biasamp import manifest, toyworld
 from biasamp.datasets import prepare
@@ -11,8 +12,7 @@ from biasamp.imagestore import ImageReader
 TOY_DATASET = {"kind": "toy", "n_images": 60, "image_size": 32, "neutral_caption_share": 0.5,
                "activity_skew": 0.75, "dark_skin_share": 0.5, "seed": 1,
                "splits": {"train": 0.5, "val": 0.1, "test": 0.4}}
-SETTINGS = {"kind": "toy", "amplification": 1.0, "face_blur": 0.0, "image_size": 32,
-            "shards": 1, "gpus": 0}
+SETTINGS = generator_settings(kind="toy", image_size=32, shards=1)
 
 
 def reference(p_majority: float, n: int = 1000) -> pd.DataFrame:

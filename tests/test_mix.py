@@ -31,10 +31,11 @@ def test_exact_counts(n, ratio, expected):
 
 
 def test_replaced_sets_are_nested_across_ratios_and_seeded():
-    sets = [set(replaced_positions(100, r, seed=3)) for r in (0, 0.1, 0.25, 0.5, 0.9, 1.0)]
+    ratios = (0, 0.1, 0.25, 0.5, 0.9, 1.0)
+    sets = [set(replaced_positions(100, r, seed=3)[0]) for r in ratios]
     assert all(a <= b for a, b in zip(sets[:-1], sets[1:], strict=True))
-    assert set(replaced_positions(100, 0.5, 3)) == sets[3]  # deterministic
-    assert set(replaced_positions(100, 0.5, 4)) != sets[3]  # the seed matters
+    assert set(replaced_positions(100, 0.5, 3)[0]) == sets[3]  # deterministic
+    assert set(replaced_positions(100, 0.5, 4)[0]) != sets[3]  # the seed matters
 
 
 def test_replacement_keeps_the_caption_and_the_training_order():
@@ -57,9 +58,34 @@ def test_mix_measurements_hand_computed():
     real, generated = frames()
     # all generated images are female, real ones alternate: at ratio 1 the bias is 1.0
     values = dict((m, v) for m, _, v in mix_measurements(mix(real, generated, 1.0, seed=0)))
-    assert values == {"mix_generated_share": 1.0, "mix_gender_bias": 1.0}
+    assert values == {"mix_generated_share": 1.0, "mix_gender_bias": 1.0,
+                      "mix_flagged_excluded": 0.0}
     values = dict((m, v) for m, _, v in mix_measurements(mix(real, generated, 0.0, seed=0)))
-    assert values == {"mix_generated_share": 0.0, "mix_gender_bias": 0.5}
+    assert values == {"mix_generated_share": 0.0, "mix_gender_bias": 0.5,
+                      "mix_flagged_excluded": 0.0}
+
+
+def test_flagged_images_are_never_mixed_in_and_are_counted(tmp_path):
+    real, generated = frames(40)
+    flagged_ids = {f"r{i:03d}" for i in range(0, 40, 4)}  # 10 of 40 withheld
+    generated["flagged"] = generated["source_id"].isin(flagged_ids)
+    usable = ~generated["flagged"].to_numpy()
+    previous = set()
+    for ratio in (0.25, 0.5, 0.75):
+        mixed = mix(real, generated, ratio, seed=2)
+        swapped = set(mixed.loc[mixed["source"] == "generated", "source_id"])
+        assert len(swapped) == n_replaced(40, ratio) and not swapped & flagged_ids
+        assert previous <= swapped  # still nested
+        previous = swapped
+        _, excluded = replaced_positions(40, ratio, 2, usable)
+        assert mixed.attrs["flagged_excluded"] == excluded > 0
+    # the count survives the manifest file, where the mix's measurements read it
+    manifest.write(mixed, tmp_path / "mix.parquet")
+    values = dict((m, v) for m, _, v in mix_measurements(manifest.read(tmp_path / "mix.parquet")))
+    assert values["mix_flagged_excluded"] == excluded
+    # with 30 usable images, ratio 1 replaces those 30 and says 10 were withheld
+    full = mix(real, generated, 1.0, seed=2)
+    assert (full["source"] == "generated").sum() == 30 and full.attrs["flagged_excluded"] == 10
 
 
 def test_manifest_write_refuses_duplicate_ids(tmp_path):

@@ -7,6 +7,7 @@ dataset bias with the contamination ratio when γ > 1, and leave it flat when γ
 
 import numpy as np
 import pytest
+from conftest import generator_settings
 
 from biasamp import manifest
 from biasamp.datasets import prepare
@@ -28,8 +29,7 @@ def real(tmp_path_factory):
 
 
 def bias_by_ratio(real_path, gamma, tmp_path):
-    settings = {"kind": "toy", "amplification": gamma, "face_blur": 0.0, "image_size": 16,
-                "shards": 1, "gpus": 0}
+    settings = generator_settings(kind="toy", amplification=gamma, image_size=16, shards=1)
     generate_shard(settings, "g", str(real_path), 0, 0, str(tmp_path / "g.parquet"),
                    str(tmp_path / "g.tar"))
     real, generated = manifest.read(real_path), manifest.read(tmp_path / "g.parquet")

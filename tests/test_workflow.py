@@ -2,11 +2,11 @@
 
 import re
 
-import pandas as pd
 import pytest
 import yaml
 from conftest import TINY_STUDY, copy_workflow, snakemake
 
+from biasamp import tables
 from biasamp.evaluate import metric_names
 from biasamp.tables import COLUMNS
 
@@ -32,7 +32,7 @@ def planned_jobs(result) -> dict[str, int]:
 
 
 def test_study_runs_end_to_end(study):
-    table = pd.read_csv(study / "results" / "metrics.csv", keep_default_na=False)
+    table = tables.read(study / "results" / "metrics.csv")
     assert tuple(table.columns) == COLUMNS
     evaluation = {"recall_k": [1, 5], "bias_k": 5}
     assert set(table["metric"]) == set(metric_names(evaluation))

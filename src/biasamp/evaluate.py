@@ -23,7 +23,7 @@ from biasamp.models import MODELS
 
 log = logging.getLogger(__name__)
 
-MIX_METRICS = ("mix_gender_bias", "mix_generated_share")
+MIX_METRICS = ("mix_gender_bias", "mix_generated_share", "mix_flagged_excluded")
 
 
 def metric_names(evaluation: dict) -> list[str]:

@@ -43,18 +43,19 @@ def generate_shard(
     log.info("generator %s (%s): shard %d, images %d..%d of %d",
              generator_name, settings["kind"], shard, start, stop, len(train))
 
+    prompts = [generator.prompt(caption) for caption in rows["caption"]]
     out, progress = [], Progress(len(rows), "images", log)
-    with ShardWriter(archive) as writer:
-        generated = generator.generate(rows["caption"].tolist(), seeds)
-        for (_, row), image_seed, (attributes, image) in zip(
-            rows.iterrows(), seeds, generated, strict=True
+    with ShardWriter(archive, settings["image_format"]) as writer:
+        generated = generator.generate(prompts, seeds)
+        for (_, row), prompt, image_seed, (attributes, image) in zip(
+            rows.iterrows(), prompts, seeds, generated, strict=True
         ):
             image_id = f"{generator_name}:{row['id']}"
             offset, length = writer.add(image_id, image)
             out.append({
                 **attributes,
                 "id": image_id, "split": "train", "source": "generated",
-                "caption": row["caption"], "prompt": row["caption"],
+                "caption": row["caption"], "prompt": prompt,
                 "image_path": str(archive), "image_offset": offset, "image_length": length,
                 "source_id": row["id"], "image_seed": image_seed, "generator": generator_name,
                 "neutral_caption": row.get("neutral_caption"),

@@ -10,8 +10,8 @@ Required columns:
   image_length  byte length of the encoded image
 Demographic columns (missing value = unknown, never guessed): gender, skin, ethnicity, age,
 region. Generated rows add: source_id (the real image whose caption was the prompt), prompt,
-image_seed, generator. Datasets may add their own columns (the toy world adds activity,
-place, shirt, neutral_caption).
+image_seed, generator, flagged (withheld by a safety checker: never mixed in). Datasets may add
+their own columns (the toy world adds activity, place, shirt, neutral_caption).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import pandas as pd
 
 REQUIRED = ("id", "split", "source", "caption", "image_path", "image_offset", "image_length")
 DEMOGRAPHICS = ("gender", "skin", "ethnicity", "age", "region")
-GENERATED = ("source_id", "prompt", "image_seed", "generator")
 
 
 class ManifestError(ValueError):

@@ -32,37 +32,72 @@ def n_replaced(n: int, ratio: float) -> int:
     return int(math.floor(ratio * n + 0.5))
 
 
-def replaced_positions(n: int, ratio: float, seed: int) -> np.ndarray:
-    """Positions (into the id-ordered training rows) replaced at ``ratio`` for ``seed``."""
+def replaced_positions(
+    n: int, ratio: float, seed: int, usable: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """Positions (into the id-ordered training rows) replaced at ``ratio`` for ``seed``, and
+    how many were passed over because their generated image is not ``usable`` (withheld by a
+    safety checker).
+
+    The positions are the first round(ratio × n) usable ones in one seeded permutation, so a
+    smaller ratio's set is a subset of a larger ratio's.
+    """
     permutation = np.random.default_rng(derive_seed(seed, "mix")).permutation(n)
-    return np.sort(permutation[: n_replaced(n, ratio)])
+    wanted = n_replaced(n, ratio)
+    if usable is None:
+        return np.sort(permutation[:wanted]), 0
+    ok = np.asarray(usable, dtype=bool)[permutation]
+    chosen = permutation[ok][:wanted]
+    walked = int(np.searchsorted(np.cumsum(ok), wanted) + 1) if wanted else 0
+    return np.sort(chosen), int((~ok[:walked]).sum())
 
 
 def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) -> pd.DataFrame:
-    """The training manifest of one mix: real training rows with a seeded subset replaced."""
+    """The training manifest of one mix: real training rows with a seeded subset replaced.
+
+    ``attrs["flagged_excluded"]`` of the result counts generated images that were withheld
+    (``flagged``) and so left their real image in place.
+    """
     train = training_rows(real).assign(source_id=lambda f: f["id"])
-    positions = replaced_positions(len(train), ratio, seed)
-    wanted = train["id"].iloc[positions]
     by_source = generated.set_index("source_id", drop=False)
-    absent = wanted[~wanted.isin(by_source.index)]
-    if len(absent):
+    absent = train["id"][~train["id"].isin(by_source.index)]
+    if len(absent) and ratio > 0:
         raise ValueError(
-            f"{len(absent)} images to replace have no generated counterpart "
+            f"{len(absent)} training images have no generated counterpart "
             f"(e.g. {absent.iloc[0]}); were all generation shards produced from this dataset?"
         )
-    replacement = by_source.loc[wanted].reset_index(drop=True)
+    flagged = by_source["flagged"].fillna(False).astype(bool) if "flagged" in by_source else None
+    usable = None if flagged is None or ratio == 0 else ~flagged.loc[train["id"]].to_numpy()
+    positions, excluded = replaced_positions(len(train), ratio, seed, usable)
+    if excluded:
+        log.warning("%d generated images flagged by the safety checker were not mixed in",
+                    excluded)
+    if len(positions) < n_replaced(len(train), ratio):
+        log.warning("only %d unflagged generated images: ratio %g replaces %d, not %d",
+                    len(positions), ratio, len(positions), n_replaced(len(train), ratio))
+    replacement = by_source.loc[train["id"].iloc[positions]].reset_index(drop=True)
     keep = train.drop(index=train.index[positions])
     out = pd.concat([keep, replacement], ignore_index=True)
-    return out.sort_values("source_id", kind="stable").reset_index(drop=True)
+    out = out.sort_values("source_id", kind="stable").reset_index(drop=True)
+    out.attrs["flagged_excluded"] = excluded
+    return out
 
 
 def mix_measurements(mixed: pd.DataFrame) -> list[tuple[str, str, float]]:
-    """mix_gender_bias (rendered genders) and mix_generated_share of one training mix."""
-    known = mixed.dropna(subset=["gender"])
-    values = [("mix_generated_share", "", float((mixed["source"] == "generated").mean()))]
-    if "activity" in known:
-        bias = dataset_bias_score(known["activity"].to_numpy(), known["gender"].to_numpy())
+    """mix_gender_bias, mix_generated_share and mix_flagged_excluded (images a safety checker
+    withheld) of one training mix.
+
+    mix_gender_bias needs the gender and activity of every image (the toy world records what
+    it rendered); a mix holding images of unknown gender (e.g. from a real text-to-image
+    model) gets no value rather than one computed on a biased subset.
+    """
+    values = [("mix_generated_share", "", float((mixed["source"] == "generated").mean())),
+              ("mix_flagged_excluded", "", float(mixed.attrs.get("flagged_excluded", 0)))]
+    if "activity" in mixed and mixed[["gender", "activity"]].notna().all(axis=None):
+        bias = dataset_bias_score(mixed["activity"].to_numpy(), mixed["gender"].to_numpy())
         values.append(("mix_gender_bias", "", bias))
+    else:
+        log.info("mix_gender_bias not measured: some images have unknown gender or activity")
     return values
 
 

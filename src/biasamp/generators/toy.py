@@ -64,6 +64,10 @@ class ToyGenerator:
         skins = reference["skin"].dropna()
         self.dark_share = float((skins == "dark").mean()) if len(skins) else 0.5
 
+    def prompt(self, caption: str) -> str:
+        """The toy generator is prompted with the training caption itself."""
+        return caption
+
     def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
         gamma = self.settings["amplification"]
         for prompt, seed in zip(prompts, seeds, strict=True):
@@ -85,6 +89,6 @@ class ToyGenerator:
                 scene, rng, self.settings["image_size"], self.settings["face_blur"]
             )
             yield {
-                "gender": scene.gender, "skin": scene.skin, "activity": scene.activity,
-                "place": scene.place, "shirt": scene.shirt,
+                "flagged": False, "gender": scene.gender, "skin": scene.skin,
+                "activity": scene.activity, "place": scene.place, "shirt": scene.shirt,
             }, image

@@ -1,0 +1,153 @@
+"""Any diffusers text-to-image pipeline (Stable Diffusion 1.5 in the published studies).
+
+The pipeline is loaded with ``DiffusionPipeline.from_pretrained`` from a local folder or the
+Hugging Face cache; jobs never download (cluster nodes are often offline), so a model that is
+neither is reported before any job starts, with the command that fetches it.
+
+Every image gets its own ``torch.Generator`` seeded with the image seed, so its initial noise,
+and hence the image, does not depend on batch size, shard layout or the number of GPUs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from biasamp.generators import COMMON_SETTINGS, GENERATORS
+
+log = logging.getLogger(__name__)
+
+# scheduler name in the config -> (diffusers class, extra config)
+SCHEDULERS = {
+    "ddim": ("DDIMScheduler", {}),
+    "pndm": ("PNDMScheduler", {}),
+    "lms": ("LMSDiscreteScheduler", {}),
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler_ancestral": ("EulerAncestralDiscreteScheduler", {}),
+    "dpm++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
+    "dpm++_karras": ("DPMSolverMultistepScheduler",
+                     {"algorithm_type": "dpmsolver++", "use_karras_sigmas": True}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+}
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["model"],
+    "properties": {
+        **COMMON_SETTINGS,
+        "gpus": {**COMMON_SETTINGS["gpus"], "default": 1},
+        "model": {"type": "string", "minLength": 1,
+                  "description": "Hub id (must be in the local Hugging Face cache) or folder."},
+        "revision": {"type": ["string", "null"], "default": None},
+        "scheduler": {"enum": ["default", *SCHEDULERS], "default": "default",
+                      "description": "Sampler; 'default' keeps the model's own."},
+        "steps": {"type": "integer", "minimum": 1, "default": 50},
+        "guidance": {"type": "number", "minimum": 0, "default": 7.5},
+        "height": {"type": "integer", "minimum": 8, "multipleOf": 8, "default": 512},
+        "width": {"type": "integer", "minimum": 8, "multipleOf": 8, "default": 512},
+        "negative_prompt": {"type": "string", "default": ""},
+        "prompt_template": {"type": "string", "pattern": "\\{caption\\}",
+                            "default": "{caption}",
+                            "description": "Prompt made from the image's training caption."},
+        "dtype": {"enum": ["float16", "bfloat16", "float32"], "default": "float16"},
+        "batch_size": {"type": "integer", "minimum": 1, "default": 16},
+        "compile": {"type": "boolean", "default": False,
+                    "description": "torch.compile the UNet (channels_last, fused QKV)."},
+        "safety_checker": {"type": "boolean", "default": False,
+                           "description": "Run the model's safety checker; flagged images are "
+                                          "recorded and never mixed in."},
+    },
+}
+
+
+def model_location(model: str, revision: str | None = None) -> Path | None:
+    """The local folder of ``model`` (a folder path or a cached hub id), or None."""
+    if Path(model).is_dir():
+        return Path(model) if (Path(model) / "model_index.json").is_file() else None
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(model, "model_index.json", revision=revision)
+    return Path(cached).parent if isinstance(cached, str) else None
+
+
+def check(settings: dict) -> list[tuple[str, str]]:
+    model = settings["model"]
+    if Path(model).exists() and model_location(model) is None:
+        return [("model", f"{model} is not a diffusers pipeline folder (no model_index.json)")]
+    if model_location(model, settings["revision"]) is None:
+        return [("model", (
+            f"{model!r} is neither a local folder nor in the Hugging Face cache "
+            f"(HF_HOME). Jobs do not download; fetch it once ahead of time, e.g. "
+            f"`hf download {model}` (or `huggingface-cli download {model}`), or set model to "
+            f"a folder written by save_pretrained."))]
+    if settings["safety_checker"]:
+        folder = model_location(model, settings["revision"])
+        if not (folder / "safety_checker").is_dir():
+            return [("safety_checker", f"{model} ships no safety_checker; set it to false")]
+    return []
+
+
+def torch_device(gpus: int) -> str:
+    import torch
+
+    if gpus > 0 and torch.cuda.is_available():
+        return "cuda"
+    log.info("no GPU requested or visible: generating on the CPU")
+    return "cpu"
+
+
+@GENERATORS.register("diffusers", schema=SCHEMA, check=check)
+class DiffusersGenerator:
+    def __init__(self, settings: dict, reference=None):
+        import torch
+        from diffusers import DiffusionPipeline
+
+        self.settings = settings
+        self.device = torch_device(settings["gpus"])
+        dtype = getattr(torch, settings["dtype"])
+        if self.device == "cpu" and dtype == torch.float16:
+            log.warning("float16 is slow or unsupported on the CPU; using float32")
+            dtype = torch.float32
+        folder = model_location(settings["model"], settings["revision"])
+        extra = {} if settings["safety_checker"] else {"safety_checker": None,
+                                                       "requires_safety_checker": False}
+        pipeline = DiffusionPipeline.from_pretrained(folder, dtype=dtype, **extra)
+        if settings["scheduler"] != "default":
+            import diffusers
+
+            name, overrides = SCHEDULERS[settings["scheduler"]]
+            pipeline.scheduler = getattr(diffusers, name).from_config(
+                pipeline.scheduler.config, **overrides)
+        pipeline.set_progress_bar_config(disable=True)
+        if settings["compile"]:
+            pipeline.fuse_qkv_projections()
+            pipeline.unet.to(memory_format=torch.channels_last)
+            pipeline.unet = torch.compile(pipeline.unet, mode="max-autotune-no-cudagraphs",
+                                          fullgraph=True)
+        self.pipeline = pipeline.to(self.device)
+        log.info("loaded %s (%s, %s, scheduler %s)", settings["model"], self.device,
+                 settings["dtype"], type(pipeline.scheduler).__name__)
+
+    def prompt(self, caption: str) -> str:
+        return self.settings["prompt_template"].format(caption=caption)
+
+    def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
+        import torch
+
+        prompts, seeds = list(prompts), list(seeds)
+        s = self.settings
+        for start in range(0, len(prompts), s["batch_size"]):
+            batch = prompts[start:start + s["batch_size"]]
+            generators = [torch.Generator(self.device).manual_seed(int(seed))
+                          for seed in seeds[start:start + s["batch_size"]]]
+            output = self.pipeline(
+                prompt=batch, negative_prompt=[s["negative_prompt"]] * len(batch),
+                num_inference_steps=s["steps"], guidance_scale=s["guidance"],
+                height=s["height"], width=s["width"], generator=generators,
+                output_type="pil",
+            )
+            flags = output.nsfw_content_detected or [False] * len(batch)
+            for image, flagged in zip(output.images, flags, strict=True):
+                yield {"flagged": bool(flagged)}, image
