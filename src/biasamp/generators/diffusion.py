@@ -11,6 +11,7 @@ and hence the image, does not depend on batch size, shard layout or the number o
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -122,6 +123,9 @@ class DiffusersGenerator:
                 pipeline.scheduler.config, **overrides)
         pipeline.set_progress_bar_config(disable=True)
         if settings["compile"]:
+            # a persistent compile cache: later shards reuse the first one's kernels
+            os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR",
+                                  str(Path.home() / ".cache" / "biasamp" / "torchinductor"))
             pipeline.fuse_qkv_projections()
             pipeline.unet.to(memory_format=torch.channels_last)
             pipeline.unet = torch.compile(pipeline.unet, mode="max-autotune-no-cudagraphs",
