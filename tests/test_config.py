@@ -1,6 +1,7 @@
 import copy
 
 import pytest
+import yaml
 from conftest import TINY_STUDY, copy_workflow, snakemake
 
 from biasamp.config import ConfigError, validate_config
@@ -57,3 +58,11 @@ def test_bad_config_stops_snakemake_before_any_job(case, tmp_path):
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert not (workdir / "results").exists()
+
+
+def test_a_configfile_replaces_the_default_study(tmp_path):
+    workdir = copy_workflow(tmp_path, valid())
+    other = broken(lambda c: c.update(datasets={"other": {"kind": "toy", "n_images": 50}}))
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
+    out = snakemake(workdir, "-n", "--configfile", "other.yaml").stdout
+    assert "dataset=other" in out and "dataset=toy," not in out and "dataset=toy\n" not in out
