@@ -74,7 +74,6 @@ def main() -> None:
         compile_s = time.perf_counter() - warm
         project_ips = images_per_second(
             lambda: list(project.generate(prompts, range(len(prompts)))), len(prompts))
-        del project
 
         baseline = DiffusersGenerator({**settings, "compile": False}).pipeline
         b = args.baseline_batch_size
