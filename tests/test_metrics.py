@@ -28,7 +28,8 @@ def test_target_ranks_and_recall():
 
 
 def test_recall_per_subgroup():
-    test = pd.DataFrame({"gender": ["female", "male", "female"], "skin": [None, None, None]})
+    test = pd.DataFrame({"gender": ["female", "male", "female"],
+                         "skin": pd.array([None, None, None], dtype="string")})
     # SIMILARITY = text @ image.T with identity image embeddings
     values = {(m, g): v for m, g, v in retrieval_measurements(np.eye(3), SIMILARITY, test, [1, 2])}
     assert values[("recall@1", "")] == pytest.approx(1 / 3)

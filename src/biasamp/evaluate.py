@@ -23,7 +23,8 @@ from biasamp.models import MODELS
 
 log = logging.getLogger(__name__)
 
-MIX_METRICS = ("mix_gender_bias", "mix_generated_share", "mix_flagged_excluded")
+MIX_METRICS = ("mix_gender_bias", "mix_generated_share", "mix_flagged_excluded",
+               "data_bad_images_skipped")
 
 
 def metric_names(evaluation: dict) -> list[str]:
@@ -43,7 +44,7 @@ def retrieval_measurements(
         if attribute not in test:
             continue
         for value in sorted(test[attribute].dropna().unique()):
-            members = (test[attribute] == value).to_numpy(dtype=bool)
+            members = test[attribute].eq(value).fillna(False).to_numpy(dtype=bool)
             values += [(f"recall@{k}", f"{attribute}:{value}", recall_at_k(ranks[members], k))
                        for k in recall_k]
     return values

@@ -91,3 +91,19 @@ class ImageReader:
     def __getstate__(self):
         # DataLoader workers get a fresh reader: open file handles do not cross processes
         return {"root": self.root, "_handles": {}}
+
+
+def image_problem(path: str | os.PathLike) -> str | None:
+    """Why the image file at ``path`` cannot be used (missing, unreadable, corrupt), or None.
+
+    Decodes the header and checks the file's structure with PIL's ``verify`` without decoding
+    all pixels, so that a whole dataset can be checked when it is prepared.
+    """
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except FileNotFoundError:
+        return "missing"
+    except Exception as error:  # PIL raises many types for corrupt data
+        return f"unreadable ({type(error).__name__}: {error})"
+    return None

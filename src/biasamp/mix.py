@@ -80,19 +80,21 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
     out = pd.concat([keep, replacement], ignore_index=True)
     out = out.sort_values("source_id", kind="stable").reset_index(drop=True)
     out.attrs["flagged_excluded"] = excluded
+    out.attrs["bad_images_skipped"] = real.attrs.get("bad_images_skipped", 0)
     return out
 
 
 def mix_measurements(mixed: pd.DataFrame) -> list[tuple[str, str, float]]:
-    """mix_gender_bias, mix_generated_share and mix_flagged_excluded (images a safety checker
-    withheld) of one training mix.
+    """mix_gender_bias, mix_generated_share, mix_flagged_excluded (images a safety checker
+    withheld) and data_bad_images_skipped (unreadable real images left out) of one mix.
 
     mix_gender_bias needs the gender and activity of every image (the toy world records what
     it rendered); a mix holding images of unknown gender (e.g. from a real text-to-image
     model) gets no value rather than one computed on a biased subset.
     """
     values = [("mix_generated_share", "", float((mixed["source"] == "generated").mean())),
-              ("mix_flagged_excluded", "", float(mixed.attrs.get("flagged_excluded", 0)))]
+              ("mix_flagged_excluded", "", float(mixed.attrs.get("flagged_excluded", 0))),
+              ("data_bad_images_skipped", "", float(mixed.attrs.get("bad_images_skipped", 0)))]
     if "activity" in mixed and mixed[["gender", "activity"]].notna().all(axis=None):
         bias = dataset_bias_score(mixed["activity"].to_numpy(), mixed["gender"].to_numpy())
         values.append(("mix_gender_bias", "", bias))

@@ -4,11 +4,43 @@ A kind is a function ``prepare(settings, manifest_path)`` registered under its n
 the manifest (and any image archives beside it) for all splits.
 """
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+
+from biasamp.imagestore import image_problem
 from biasamp.registry import Registry
+
+log = logging.getLogger(__name__)
 
 DATASETS = Registry("dataset")
 
-from biasamp.datasets import toy  # noqa: E402,F401  (registers the kind)
+
+def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
+    """Check every image file of ``frame``; on problems stop (``fail``) or drop them (``skip``).
+
+    Problems are logged by path; the number skipped is kept in ``attrs["bad_images_skipped"]``
+    of the manifest, and every mix reports it as ``data_bad_images_skipped``.
+    """
+    with ThreadPoolExecutor(max_workers=8) as pool:  # file reads: threads overlap the I/O
+        problems = list(pool.map(image_problem, frame["image_path"], chunksize=256))
+    bad = [(path, why) for path, why in zip(frame["image_path"], problems, strict=True) if why]
+    for path, why in bad[:50]:
+        log.warning("bad image %s: %s", path, why)
+    if bad and policy == "fail":
+        raise ValueError(
+            f"{len(bad)} of {len(frame)} image files are missing or unreadable, e.g. "
+            f"{bad[0][0]} ({bad[0][1]}); repair or remove them, or set bad_images: skip in "
+            f"this dataset's config entry to leave them out (they are counted in the metrics)")
+    if bad:
+        log.warning("skipping %d unreadable images of %d", len(bad), len(frame))
+        frame = frame[[why is None for why in problems]].reset_index(drop=True)
+    frame.attrs["bad_images_skipped"] = len(bad)
+    return frame
+
+
+from biasamp.datasets import coco, toy  # noqa: E402,F401  (register the kinds)
 
 
 def prepare(settings: dict, manifest_path: str) -> None:

@@ -1,0 +1,118 @@
+"""COCO captions (2014 or 2017) read with pycocotools, optionally with the Karpathy split.
+
+Layout under ``root`` (as published at https://cocodataset.org/#download):
+  annotations/captions_train{year}.json, annotations/captions_val{year}.json
+  train{year}/<file_name>, val{year}/<file_name>
+Splits: without ``karpathy``, train{year} is the training split and val{year} the test split;
+with ``karpathy`` (``dataset_coco.json``, 2014 only), its train + restval images train, its val
+and test images (the 5k "COCO 5k" test) are val and test. Gender comes from the caption word
+lists of :mod:`biasamp.wordlists`; images are referenced in place, never copied.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from biasamp import manifest, wordlists
+from biasamp.datasets import DATASETS, screen_images
+from biasamp.seeding import rng_for
+
+log = logging.getLogger(__name__)
+
+WHERE = ("COCO is published at https://cocodataset.org/#download (images and 'Train/Val "
+         "annotations' of the chosen year); the Karpathy split file dataset_coco.json comes "
+         "with https://cs.stanford.edu/people/karpathy/deepimagesent/caption_datasets.zip")
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["root"],
+    "properties": {
+        "root": {"type": "string", "description": "Folder holding annotations/ and images."},
+        "year": {"enum": [2014, 2017], "default": 2014},
+        "karpathy": {"type": ["string", "null"], "default": None,
+                     "description": "Path of dataset_coco.json (Karpathy split), or null."},
+        "caption": {"enum": ["first", "longest", "random"], "default": "first",
+                    "description": "Which of an image's captions is trained on and prompted "
+                                   "with: the first by annotation id, the longest, or one "
+                                   "drawn with the dataset seed; all are kept in `captions`."},
+        "bad_images": {"enum": ["fail", "skip"], "default": "fail",
+                       "description": "Unreadable image files: stop, or skip them (counted)."},
+        "seed": {"type": "integer", "minimum": 0, "default": 0},
+    },
+}
+
+
+def expected_files(settings: dict) -> list[Path]:
+    root, year = Path(settings["root"]), settings["year"]
+    files = [root / "annotations" / f"captions_{part}{year}.json" for part in ("train", "val")]
+    files += [root / f"{part}{year}" for part in ("train", "val")]
+    if settings["karpathy"]:
+        files.append(Path(settings["karpathy"]))
+    return files
+
+
+def check(settings: dict) -> list[tuple[str, str]]:
+    if settings["karpathy"] and settings["year"] != 2014:
+        return [("karpathy", "the Karpathy split is defined on COCO 2014; set year: 2014")]
+    missing = [str(p) for p in expected_files(settings) if not p.exists()]
+    if missing:
+        key = "karpathy" if missing == [str(settings["karpathy"])] else "root"
+        return [(key, f"missing {', '.join(missing)}. {WHERE}")]
+    return []
+
+
+def choose_caption(captions: list[str], rule: str, seed: int, image_id: str) -> str:
+    if rule == "first":
+        return captions[0]
+    if rule == "longest":
+        return max(captions, key=len)
+    return captions[rng_for(seed, "caption", image_id).integers(len(captions))]
+
+
+def read_captions(path: Path) -> tuple[dict, dict]:
+    """image id -> file name, and image id -> captions ordered by annotation id."""
+    from pycocotools.coco import COCO
+
+    coco = COCO(str(path))
+    files = {i: coco.imgs[i]["file_name"] for i in coco.getImgIds()}
+    captions = {}
+    for image_id in files:
+        annotations = sorted(coco.imgToAnns[image_id], key=lambda a: a["id"])
+        captions[image_id] = [a["caption"].strip() for a in annotations]
+    return files, captions
+
+
+@DATASETS.register("coco", schema=SCHEMA, check=check)
+def prepare(settings: dict, manifest_path: str) -> None:
+    root, year = Path(settings["root"]), settings["year"]
+    splits = {}
+    if settings["karpathy"]:
+        karpathy = json.loads(Path(settings["karpathy"]).read_text())["images"]
+        rename = {"train": "train", "restval": "train", "val": "val", "test": "test"}
+        splits = {int(image["cocoid"]): rename[image["split"]] for image in karpathy}
+    rows = []
+    for part, default_split in (("train", "train"), ("val", "test")):
+        files, captions = read_captions(root / "annotations" / f"captions_{part}{year}.json")
+        for image_id, file_name in files.items():
+            split = splits.get(image_id) if splits else default_split
+            if split is None or not captions[image_id]:
+                continue
+            row_id = f"coco-{image_id}"
+            caption = choose_caption(captions[image_id], settings["caption"], settings["seed"],
+                                     row_id)
+            path = root / f"{part}{year}" / file_name
+            rows.append({
+                "id": row_id, "split": split, "source": "real", "caption": caption,
+                "captions": captions[image_id], "image_path": str(path), "image_offset": -1,
+                "image_length": path.stat().st_size if path.exists() else 0,
+                "gender": wordlists.caption_gender(captions[image_id]),
+                "neutral_caption": not wordlists.mentions_gender(caption),
+            })
+    frame = screen_images(pd.DataFrame(rows), settings["bad_images"])
+    manifest.write(frame, manifest_path)
+    log.info("COCO %d: %s images", year, frame["split"].value_counts().to_dict())

@@ -1,0 +1,133 @@
+"""COCO in its published layout: pycocotools caption files, image folders, Karpathy split."""
+
+import copy
+import json
+
+import pytest
+import yaml
+from PIL import Image
+
+from biasamp import manifest
+from biasamp.config import ConfigError, validate_config
+from biasamp.datasets import prepare
+from conftest import REPO, copy_workflow, snakemake
+from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
+
+TRAIN = {  # image id -> captions, in annotation-id order
+    1: ["A man riding a wave on a surfboard.", "A surfer in the ocean."],
+    2: ["A woman cutting a cake.", "Two women at a party with a cake."],
+    3: ["A person holding an umbrella.", "Someone walking in the rain."],
+    4: ["A man and a woman on a bench.", "Two people sitting."],
+    5: ["A girl flying a kite.", "A child with a kite on the beach."],
+    6: ["A dog catching a frisbee.", "A frisbee in the park."],
+    7: ["A boy on a skateboard.", "A kid doing a trick."],
+}
+VAL = {101: ["A man using a laptop.", "A guy at a desk."],
+       102: ["A woman with a handbag.", "A lady shopping."],
+       103: ["A person on a horse.", "A rider in a field."]}
+CORRUPT = 6
+
+
+def write_split(root, part, images):
+    folder = root / f"{part}2014"
+    folder.mkdir(parents=True)
+    entries, annotations = [], []
+    for image_id, captions in images.items():
+        name = f"COCO_{part}2014_{image_id:012d}.jpg"
+        entries.append({"id": image_id, "file_name": name, "height": 24, "width": 32})
+        if image_id == CORRUPT:
+            (folder / name).write_bytes(b"\xff\xd8\xff not really a jpeg")
+        else:
+            Image.new("RGB", (32, 24), (image_id * 20 % 255, 90, 160)).save(folder / name)
+        for caption in captions:
+            annotations.append({"id": len(annotations) + 1000 * image_id, "image_id": image_id,
+                                "caption": caption})
+    annotations.reverse()  # file order is not annotation-id order
+    (root / "annotations" / f"captions_{part}2014.json").write_text(json.dumps(
+        {"images": entries, "annotations": annotations, "info": {}, "licenses": []}))
+
+
+@pytest.fixture(scope="session")
+def coco_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("coco")
+    (root / "annotations").mkdir()
+    write_split(root, "train", TRAIN)
+    write_split(root, "val", VAL)
+    split = {1: "train", 2: "restval", 3: "train", 4: "train", 5: "train", 7: "val",
+             101: "test", 102: "test", 103: "test"}  # image 6 is in no split
+    (root / "dataset_coco.json").write_text(json.dumps({"images": [
+        {"cocoid": i, "split": s, "filepath": "train2014" if i < 100 else "val2014",
+         "filename": f"COCO_x_{i:012d}.jpg", "sentences": []} for i, s in split.items()]}))
+    return root
+
+
+def coco_settings(root, **overrides):
+    entry = {"kind": "coco", "root": str(root), **overrides}
+    config = validate_config({"datasets": {"coco": entry},
+                              "generators": {"g": {"kind": "toy"}},
+                              "models": {"clip": {"kind": "clip"}}})
+    return config["datasets"]["coco"]
+
+
+def test_coco_manifest(coco_root, tmp_path):
+    prepare(coco_settings(coco_root, bad_images="skip"), str(tmp_path / "m.parquet"))
+    frame = manifest.read(tmp_path / "m.parquet")
+    assert frame.attrs["bad_images_skipped"] == 1  # the corrupt image is counted ...
+    frame = frame.set_index("id")
+    assert "coco-6" not in frame.index  # ... and skipped
+    assert frame["split"].value_counts().to_dict() == {"train": 6, "test": 3}
+    assert frame.loc["coco-1", "caption"] == TRAIN[1][0]  # first by annotation id
+    assert list(frame.loc["coco-2", "captions"]) == TRAIN[2]
+    genders = frame["gender"]
+    assert genders[["coco-1", "coco-2", "coco-5"]].tolist() == ["male", "female", "female"]
+    assert genders[["coco-3", "coco-4"]].isna().all()  # no / both genders: unknown, not guessed
+    assert bool(frame.loc["coco-3", "neutral_caption"]) and not frame.loc["coco-1",
+                                                                          "neutral_caption"]
+    assert frame.loc["coco-101", "image_path"].endswith("val2014/COCO_val2014_000000000101.jpg")
+    assert (frame["image_offset"] == -1).all()
+
+
+def test_karpathy_split(coco_root, tmp_path):
+    settings = coco_settings(coco_root, karpathy=str(coco_root / "dataset_coco.json"),
+                             caption="longest")
+    prepare(settings, str(tmp_path / "m.parquet"))
+    frame = manifest.read(tmp_path / "m.parquet").set_index("id")
+    assert frame["split"].to_dict() == {
+        "coco-1": "train", "coco-2": "train", "coco-3": "train", "coco-4": "train",
+        "coco-5": "train", "coco-7": "val", "coco-101": "test", "coco-102": "test",
+        "coco-103": "test"}  # the corrupt image 6 is in no split, so nothing fails
+    assert frame.loc["coco-2", "caption"] == "Two women at a party with a cake."
+
+
+def test_bad_images_fail_by_default_naming_the_file(coco_root, tmp_path):
+    with pytest.raises(ValueError, match=r"1 of 10 image files .*COCO_train2014_000000000006"):
+        prepare(coco_settings(coco_root), str(tmp_path / "m.parquet"))
+
+
+def test_missing_data_names_each_file_and_where_to_get_it(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        coco_settings(tmp_path / "nowhere")
+    message = str(error.value)
+    assert "datasets.coco.root" in message and "cocodataset.org" in message
+    assert "captions_train2014.json" in message and "val2014" in message
+
+
+@pytest.mark.workflow
+def test_paper_config_plans_and_a_small_coco_study_runs(coco_root, tiny_pipeline, tmp_path):  # noqa: F811
+    paper = yaml.safe_load((REPO / "config" / "paper" / "coco.yaml").read_text())
+    paper["datasets"]["coco"]["root"] = str(coco_root)
+    paper["datasets"]["coco"]["karpathy"] = str(coco_root / "dataset_coco.json")
+    paper["generators"]["sd15"]["model"] = str(tiny_pipeline)
+    workdir = copy_workflow(tmp_path, paper)
+    planned = snakemake(workdir, "-n").stdout
+    assert "total" in planned and "generate" in planned and "train" in planned
+
+    small = copy.deepcopy(paper)
+    small.update(seeds=[0], ratios=[0, 1], evaluation={"recall_k": [1], "bias_k": 2})
+    small["generators"]["sd15"].update(height=32, width=32, steps=2, dtype="float32", gpus=0,
+                                       batch_size=4, shards=2)
+    small["models"]["clip"] = {"kind": "clip", "arch": "toy-ViT", "epochs": 1, "batch_size": 2}
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(small))
+    snakemake(workdir)
+    table = (workdir / "results" / "metrics.csv").read_text()
+    assert "coco,sd15,1.0,0,clip,recall@1" in table
