@@ -5,13 +5,13 @@ import json
 
 import pytest
 import yaml
+from conftest import REPO, copy_workflow, snakemake
 from PIL import Image
+from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
 
 from biasamp import manifest
 from biasamp.config import ConfigError, validate_config
 from biasamp.datasets import prepare
-from conftest import REPO, copy_workflow, snakemake
-from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
 
 TRAIN = {  # image id -> captions, in annotation-id order
     1: ["A man riding a wave on a surfboard.", "A surfer in the ocean."],

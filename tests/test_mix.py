@@ -59,10 +59,10 @@ def test_mix_measurements_hand_computed():
     # all generated images are female, real ones alternate: at ratio 1 the bias is 1.0
     values = dict((m, v) for m, _, v in mix_measurements(mix(real, generated, 1.0, seed=0)))
     assert values == {"mix_generated_share": 1.0, "mix_gender_bias": 1.0,
-                      "mix_flagged_excluded": 0.0}
+                      "mix_flagged_excluded": 0.0, "data_bad_images_skipped": 0.0}
     values = dict((m, v) for m, _, v in mix_measurements(mix(real, generated, 0.0, seed=0)))
     assert values == {"mix_generated_share": 0.0, "mix_gender_bias": 0.5,
-                      "mix_flagged_excluded": 0.0}
+                      "mix_flagged_excluded": 0.0, "data_bad_images_skipped": 0.0}
 
 
 def test_flagged_images_are_never_mixed_in_and_are_counted(tmp_path):

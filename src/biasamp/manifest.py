@@ -16,11 +16,17 @@ their own columns (the toy world adds activity, place, shirt, neutral_caption).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Parquet metadata key holding a manifest's attrs (e.g. {"bad_images_skipped": 3}).
+ATTRS_KEY = b"biasamp"
 
 REQUIRED = ("id", "split", "source", "caption", "image_path", "image_offset", "image_length")
 DEMOGRAPHICS = ("gender", "skin", "ethnicity", "age", "region")
@@ -55,16 +61,21 @@ def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    normalise(frame).to_parquet(tmp, index=False)
+    table = pa.Table.from_pandas(normalise(frame), preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), ATTRS_KEY: json.dumps(frame.attrs)}
+    pq.write_table(table.replace_schema_metadata(metadata), tmp)
     os.replace(tmp, path)
 
 
 def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:
     """Read a manifest and check it holds the contract's columns."""
     try:
-        frame = pd.read_parquet(path, columns=list(columns) if columns else None)
+        parquet = pq.ParquetFile(path)
     except FileNotFoundError:
         raise ManifestError(f"manifest {path} does not exist") from None
+    frame = parquet.read(columns=list(columns) if columns else None).to_pandas()
+    # file-level metadata: written by manifest.write and by streaming writers alike
+    frame.attrs = json.loads((parquet.metadata.metadata or {}).get(ATTRS_KEY, b"{}"))
     if columns is None:
         missing = [c for c in REQUIRED if c not in frame]
         if missing:

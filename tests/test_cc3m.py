@@ -1,0 +1,94 @@
+"""CC3M in img2dataset's webdataset layout: images referenced inside the shards by offset."""
+
+import io
+import json
+import tarfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from biasamp import manifest
+from biasamp.config import ConfigError, validate_config
+from biasamp.datasets import prepare
+from biasamp.imagestore import ImageReader
+from biasamp.mix import mix, mix_measurements
+
+CAPTIONS = ["a man riding a horse", "actor attends the premiere", "her new dress",
+            "the view from a hotel room", "a boy and his mother"]
+
+
+def add(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_shard(path, start, n, failed=()):
+    with tarfile.open(path, "w") as tar:
+        for i in range(start, start + n):
+            key = f"{i:09d}"
+            status = "failed_to_download" if i in failed else "success"
+            add(tar, f"{key}.json", json.dumps({"url": f"http://x/{i}.jpg",
+                                                "status": status}).encode())
+            if i in failed:
+                continue
+            buffer = io.BytesIO()
+            Image.new("RGB", (16, 12), (i * 40 % 256, 10, 200)).save(buffer, "JPEG")
+            add(tar, f"{key}.jpg", buffer.getvalue())
+            add(tar, f"{key}.txt", CAPTIONS[i % len(CAPTIONS)].encode())
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cc3m")
+    (root / "train").mkdir()
+    (root / "val").mkdir()
+    write_shard(root / "train" / "00000.tar", 0, 5, failed={3})
+    write_shard(root / "train" / "00001.tar", 5, 5)
+    write_shard(root / "val" / "00000.tar", 100, 4)
+    return root
+
+
+def settings(root, **overrides):
+    entry = {"kind": "cc3m", "train": str(root / "train"), "test": str(root / "val"),
+             **overrides}
+    config = validate_config({"datasets": {"cc3m": entry}, "generators": {"g": {"kind": "toy"}},
+                              "models": {"clip": {"kind": "clip"}}})
+    return config["datasets"]["cc3m"]
+
+
+def test_webdataset_shards_are_indexed_in_place(shards, tmp_path):
+    prepare(settings(shards), str(tmp_path / "m.parquet"))
+    frame = manifest.read(tmp_path / "m.parquet")
+    assert frame.attrs == {"bad_images_skipped": 1}  # the failed download
+    assert frame["split"].value_counts().to_dict() == {"train": 9, "test": 4}
+    row = frame.set_index("id").loc["cc3m-000000007"]
+    assert row["caption"] == CAPTIONS[7 % 5] and row["image_path"].endswith("00001.tar")
+    image = ImageReader().read(row["image_path"], row["image_offset"], row["image_length"])
+    assert image.size == (16, 12)
+    assert abs(int(np.asarray(image)[..., 0].mean()) - 7 * 40 % 256) < 8
+    by_caption = frame.drop_duplicates("caption").set_index("caption")
+    assert by_caption.loc["a man riding a horse", "gender"] == "male"
+    assert by_caption.loc["her new dress", "gender"] == "female"
+    assert by_caption["gender"].isna().sum() == 3  # neutral or both genders
+    assert bool(by_caption.loc["actor attends the premiere", "neutral_caption"])
+
+
+def test_failed_downloads_can_stop_the_run(shards, tmp_path):
+    with pytest.raises(ValueError, match=r"00000\.tar: 1 samples have no usable image"):
+        prepare(settings(shards, bad_images="fail"), str(tmp_path / "m.parquet"))
+
+
+def test_skipped_images_are_counted_in_every_mix(shards, tmp_path):
+    prepare(settings(shards), str(tmp_path / "m.parquet"))
+    real = manifest.read(tmp_path / "m.parquet")
+    generated = real.iloc[:0].assign(source_id=[])
+    values = dict((m, v) for m, _, v in mix_measurements(mix(real, generated, 0, seed=0)))
+    assert values["data_bad_images_skipped"] == 1
+
+
+def test_missing_shards_are_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"datasets\.cc3m\.train': no webdataset shards.*"
+                                          r"img2dataset"):
+        settings(tmp_path)
