@@ -3,10 +3,14 @@
 import io
 import json
 import tarfile
+import time
 
 import numpy as np
 import pytest
+import yaml
+from conftest import REPO, copy_workflow, snakemake
 from PIL import Image
+from test_workflow import planned_jobs
 
 from biasamp import manifest
 from biasamp.config import ConfigError, validate_config
@@ -92,3 +96,20 @@ def test_missing_shards_are_named(tmp_path):
     with pytest.raises(ConfigError, match=r"datasets\.cc3m\.train': no webdataset shards.*"
                                           r"img2dataset"):
         settings(tmp_path)
+
+
+@pytest.mark.workflow
+def test_paper_config_plans_the_whole_study(shards, tmp_path):
+    from test_diffusion import build_pipeline
+
+    build_pipeline("tiny", tmp_path / "sd")
+    paper = yaml.safe_load((REPO / "config" / "paper" / "cc3m.yaml").read_text())
+    paper["datasets"]["cc3m"].update(train=str(shards / "train"), test=str(shards / "val"))
+    paper["generators"]["sd15"]["model"] = str(tmp_path / "sd")
+    (tmp_path / "study").mkdir()
+    workdir = copy_workflow(tmp_path / "study", paper)
+    start = time.perf_counter()
+    jobs = planned_jobs(snakemake(workdir, "-n"))
+    seconds = time.perf_counter() - start
+    assert jobs["generate"] == 3300 and jobs["train"] == 18 and jobs["evaluate"] == 18
+    print(f"dry run of the CC3M study: {seconds:.1f} s")  # the workflow-overhead target
