@@ -3,13 +3,14 @@
 import copy
 import json
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, copy_workflow, snakemake
 from PIL import Image
 from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
 
-from biasamp import manifest
+from biasamp import manifest, tables
 from biasamp.config import ConfigError, validate_config
 from biasamp.datasets import prepare
 
@@ -59,6 +60,40 @@ def coco_root(tmp_path_factory):
         {"cocoid": i, "split": s, "filepath": "train2014" if i < 100 else "val2014",
          "filename": f"COCO_x_{i:012d}.jpg", "sentences": []} for i, s in split.items()]}))
     return root
+
+
+def write_demographics(root):
+    path = root / "images_val2014.csv"
+    path.write_text("id,bb_gender,skin,split\n"
+                    "101,Male,['Light'],test\n"
+                    "102,Female,\"['Light', 'Dark']\",test\n"
+                    "103,Unsure,\"['Dark', 'Dark']\",test\n"
+                    "104,Male,['Light'],val\n")
+    return {"kind": "coco_demographics", "annotations": str(path),
+            "captions": str(root / "annotations" / "captions_val2014.json"),
+            "images": str(root / "val2014")}
+
+
+def test_demographic_annotations_follow_the_all_people_agree_rule(coco_root, tmp_path):
+    entry = write_demographics(coco_root)
+    config = validate_config({"datasets": {"toy": {"kind": "toy"}},
+                              "generators": {"g": {"kind": "toy"}},
+                              "models": {"clip": {"kind": "clip"}},
+                              "evaluation": {"sets": {"demo": entry}}})
+    prepare(config["evaluation"]["sets"]["demo"], str(tmp_path / "m.parquet"))
+    frame = manifest.read(tmp_path / "m.parquet").set_index("id")
+    assert list(frame.index) == ["coco-101", "coco-102", "coco-103"]  # split test only
+    assert frame.loc["coco-101", ["gender", "skin"]].tolist() == ["male", "light"]
+    assert frame.loc["coco-102", "gender"] == "female" and pd.isna(frame.loc["coco-102", "skin"])
+    assert pd.isna(frame.loc["coco-103", "gender"]) and frame.loc["coco-103", "skin"] == "dark"
+    assert list(frame.loc["coco-101", "captions"]) == VAL[101]
+
+
+def test_an_evaluation_set_may_not_be_called_test(coco_root):
+    with pytest.raises(ConfigError, match=r"evaluation\.sets"):
+        validate_config({"datasets": {"toy": {"kind": "toy"}}, "generators": {"g": {"kind": "toy"}},
+                         "models": {"clip": {"kind": "clip"}},
+                         "evaluation": {"sets": {"test": write_demographics(coco_root)}}})
 
 
 def coco_settings(root, **overrides):
@@ -123,11 +158,15 @@ def test_paper_config_plans_and_a_small_coco_study_runs(coco_root, tiny_pipeline
     assert "total" in planned and "generate" in planned and "train" in planned
 
     small = copy.deepcopy(paper)
-    small.update(seeds=[0], ratios=[0, 1], evaluation={"recall_k": [1], "bias_k": 2})
+    small.update(seeds=[0], ratios=[0, 1], evaluation={
+        "recall_k": [1], "bias_k": 2, "sets": {"demo": write_demographics(coco_root)}})
     small["generators"]["sd15"].update(height=32, width=32, steps=2, dtype="float32", gpus=0,
                                        batch_size=4, shards=2)
     small["models"]["clip"] = {"kind": "clip", "arch": "toy-ViT", "epochs": 1, "batch_size": 2}
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(small))
     snakemake(workdir)
-    table = (workdir / "results" / "metrics.csv").read_text()
-    assert "coco,sd15,1.0,0,clip,recall@1" in table
+    table = tables.read(workdir / "results" / "metrics.csv")
+    evaluated = table[table["model"] == "clip"]
+    assert set(evaluated["evalset"]) == {"test", "demo"}
+    demo = evaluated[(evaluated["evalset"] == "demo") & (evaluated["metric"] == "recall@1")]
+    assert {"", "gender:male", "gender:female", "skin:light", "skin:dark"} == set(demo["group"])

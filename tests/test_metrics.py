@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from biasamp.evaluate import neutral_query_bias, retrieval_measurements
+from biasamp.evaluate import neutral_query_bias, queries, retrieval_measurements
 from biasamp.metrics.dataset_bias import dataset_bias_score
 from biasamp.metrics.fairness import kl_divergence, max_skew, ndkl
 from biasamp.metrics.retrieval import recall_at_k, target_ranks
@@ -77,14 +77,28 @@ def test_neutral_query_bias_on_planted_embeddings():
     test = pd.DataFrame({
         "caption": ["a person cooking", "a woman cooking", "a man cooking", "a person cooking",
                     "a man skiing"],
-        "neutral_caption": [True, False, False, True, False],
         "gender": ["female", "female", "male", "male", None],
     })
     images = np.eye(5)
     # both neutral captions are the same query (counted once); it prefers images 0, 1, 4, 2, 3
     texts = np.zeros((5, 5))
     texts[0] = texts[3] = [0.9, 0.8, 0.1, 0.0, 0.95]
-    values = dict((m, v) for m, _, v in neutral_query_bias(images, texts, test, k=2))
+    captions = test["caption"].tolist()
+    values = dict((m, v) for m, _, v in neutral_query_bias(images, texts, captions, test, k=2))
     # image 4 has no known gender and is left out: top 2 = (female, female)
     assert values["maxskew@2"] == pytest.approx(math.log(2))
     assert values["ndkl@2"] == pytest.approx(math.log(2))
+
+
+def test_every_caption_of_an_image_queries_it():
+    test = pd.DataFrame({"caption": ["a", "c"], "captions": [["a", "b"], ["c"]],
+                         "gender": ["female", "male"]})
+    captions, targets = queries(test)
+    assert captions == ["a", "b", "c"] and targets.tolist() == [0, 0, 1]
+    # three queries over two images: query "b" ranks its image second
+    similarity = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
+    values = {(m, g): v for m, g, v in
+              retrieval_measurements(np.eye(2), similarity, test, [1], targets)}
+    assert values[("recall@1", "")] == pytest.approx(2 / 3)
+    assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)
+    assert values[("recall@1", "gender:male")] == 1.0

@@ -84,7 +84,8 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
     from biasamp.plot import plot_all
     from biasamp.tables import measurements, write
 
-    keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip"}
+    keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip",
+            "evalset": "test"}
     write(measurements(keys, [("recall@1", "", 0.25)]), tmp_path / "metrics.csv")
     outputs = [str(tmp_path / "recall_at_1.png"), str(tmp_path / "ndkl_at_10.png")]
     plot_all(str(tmp_path / "metrics.csv"), ["recall@1", "ndkl@10"], outputs, 95)

@@ -74,8 +74,10 @@ def validate_config(config: dict) -> dict:
     if not isinstance(config, dict):
         raise ConfigError("the config must be a mapping of keys to values")
     _check(config, top_level_schema(), "")
-    for section, registry in SECTIONS.items():
-        for name, entry in config[section].items():
+    sections = {**{s: (config[s], r) for s, r in SECTIONS.items()},
+                "evaluation.sets": (config["evaluation"]["sets"], DATASETS)}
+    for section, (entries, registry) in sections.items():
+        for name, entry in entries.items():
             kind = entry["kind"]
             if kind not in registry:
                 raise ConfigError(

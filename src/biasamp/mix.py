@@ -115,7 +115,7 @@ def write_mix(
 
 
 def measure_mix(mix_manifest: str, keys: dict, out_metrics: str) -> None:
-    """Write the mix's own measurements as a tidy table (``model`` empty)."""
+    """Write the mix's own measurements as a tidy table (``model`` and ``evalset`` empty)."""
     values = mix_measurements(manifest.read(mix_manifest))
-    tables.write(tables.measurements({**keys, "model": ""}, values), out_metrics)
+    tables.write(tables.measurements({**keys, "model": "", "evalset": ""}, values), out_metrics)
     log.info("%s: %s", mix_manifest, values)

@@ -33,13 +33,15 @@ def plot_metric(table: pd.DataFrame, metric: str, interval: float):
         return figure
     data["group"] = data["group"].replace("", "all")
     data["model"] = data["model"].replace("", "(training mix)")
+    # one row of panels per dataset and evaluation set
+    data["images"] = data["dataset"] + data["evalset"].map(lambda e: f" · {e}" if e else "")
     grouped = data["group"].nunique() > 1
     grid = sns.relplot(
         data=data, kind="line", x="ratio", y="value", marker="o",
         hue="group" if grouped else "generator",
         style="model" if data["model"].nunique() > 1 else None,
         col="generator" if grouped else None,
-        row="dataset" if data["dataset"].nunique() > 1 else None,
+        row="images" if data["images"].nunique() > 1 else None,
         errorbar=("ci", interval), seed=0, height=3.2, aspect=1.25,
         facet_kws={"sharey": True},
     )

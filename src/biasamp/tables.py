@@ -1,8 +1,10 @@
 """The tidy metrics table: one row per measurement.
 
-Columns: dataset, generator, ratio, seed, model, metric, group, value. ``model`` is empty for
-measurements of a training mix itself; ``group`` is empty unless the value is for a subgroup
-(written ``attribute:value``, e.g. ``gender:female``).
+Columns: dataset, generator, ratio, seed, model, evalset, metric, group, value. ``model`` and
+``evalset`` are empty for measurements of a training mix itself; ``evalset`` names the images a
+model was evaluated on (``test``: the dataset's own test split, otherwise an entry of
+``evaluation.sets``); ``group`` is empty unless the value is for a subgroup (written
+``attribute:value``, e.g. ``gender:female``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-COLUMNS = ("dataset", "generator", "ratio", "seed", "model", "metric", "group", "value")
-KEYS = ("dataset", "generator", "ratio", "seed", "model")
+COLUMNS = ("dataset", "generator", "ratio", "seed", "model", "evalset", "metric", "group",
+           "value")
+KEYS = ("dataset", "generator", "ratio", "seed", "model", "evalset")
 
 
 def measurements(keys: dict, values: Iterable[tuple[str, str, float]]) -> pd.DataFrame:
@@ -37,7 +40,8 @@ def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 def read(path: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(
         path, dtype={"dataset": str, "generator": str, "ratio": float, "seed": int,
-                     "model": str, "metric": str, "group": str, "value": float},
+                     "model": str, "evalset": str, "metric": str, "group": str,
+                     "value": float},
         keep_default_na=False, na_values={"value": ["", "nan", "NaN"]},
     )
 

@@ -24,6 +24,8 @@ except ConfigError as error:
     raise WorkflowError(f"Invalid config: {error}") from None
 
 RATIOS = [ratio_label(r) for r in config["ratios"]]
+# "test" is each dataset's own test split; the others are entries of evaluation.sets
+EVALSETS = ["test", *config["evaluation"]["sets"]]
 ENV = "../../envs/biasamp.yaml"
 MIX = "results/{dataset}/mixes/{generator}/ratio~{ratio}/seed~{seed}"
 MODEL = "results/{dataset}/models/{generator}/ratio~{ratio}/seed~{seed}/{model}"
@@ -34,6 +36,7 @@ wildcard_constraints:
     dataset="|".join(config["datasets"]),
     generator="|".join(config["generators"]),
     model="|".join(config["models"]),
+    evalset="|".join(EVALSETS),
     ratio=r"[01](\.[0-9]+)?",
     seed=r"[0-9]+",
     shard=r"[0-9]+",
@@ -49,6 +52,22 @@ def generator_settings(wildcards):
 
 def model_settings(wildcards):
     return config["models"][wildcards.model]
+
+
+def evalset_settings(wildcards):
+    return config["evaluation"]["sets"][wildcards.evalset]
+
+
+def evaluation_images(wildcards):
+    """The manifest a model is evaluated on: its dataset's, or an evaluation set's."""
+    if wildcards.evalset == "test":
+        return f"results/{wildcards.dataset}/data/manifest.parquet"
+    return f"results/evalsets/{wildcards.evalset}/manifest.parquet"
+
+
+def evaluation_settings():
+    """The evaluate jobs' slice of the config (adding an evaluation set reruns nothing)."""
+    return {k: v for k, v in config["evaluation"].items() if k != "sets"}
 
 
 def generator_code(wildcards):
@@ -80,13 +99,14 @@ def study_grid(pattern):
         ratio=RATIOS,
         seed=config["seeds"],
         model=config["models"],
+        evalset=EVALSETS,
     )
 
 
 def measurement_tables():
     return sorted(
         set(
-            study_grid(f"{EVALUATION}/{{model}}/metrics.csv")
+            study_grid(f"{EVALUATION}/{{model}}/{{evalset}}.csv")
             + study_grid(f"{EVALUATION}/mix_metrics.csv")
         )
     )
@@ -112,4 +132,5 @@ def measurement_keys(wildcards):
         "ratio": float(wildcards.ratio),
         "seed": int(wildcards.seed),
         "model": wildcards.get("model", ""),
+        "evalset": wildcards.get("evalset", ""),
     }

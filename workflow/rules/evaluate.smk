@@ -1,17 +1,18 @@
 rule evaluate:
-    """Quality and bias of one trained model on the real test split."""
+    """Quality and bias of one trained model on real images: its dataset's test split or an
+    evaluation set."""
     input:
         model=rules.train.output.model,
-        dataset=rules.prepare.output.manifest,
+        dataset=evaluation_images,
     output:
-        metrics=f"{EVALUATION}/{{model}}/metrics.csv",
+        metrics=f"{EVALUATION}/{{model}}/{{evalset}}.csv",
     log:
-        f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/{{model}}.log",
+        f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/{{model}}/{{evalset}}.log",
     conda:
         ENV
     params:
         settings=model_settings,
-        evaluation=config["evaluation"],
+        evaluation=evaluation_settings(),
         table_keys=measurement_keys,
         code=code_fingerprint("biasamp.evaluate"),
     script:

@@ -11,3 +11,18 @@ rule prepare:
         code=code_fingerprint("biasamp.datasets"),
     script:
         "../scripts/prepare.py"
+
+
+rule prepare_evalset:
+    """Turn an evaluation set (evaluation.sets) into a manifest of its test images."""
+    output:
+        manifest="results/evalsets/{evalset}/manifest.parquet",
+    log:
+        "results/logs/prepare/evalsets/{evalset}.log",
+    conda:
+        ENV
+    params:
+        settings=evalset_settings,
+        code=code_fingerprint("biasamp.datasets"),
+    script:
+        "../scripts/prepare.py"
