@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, snakemake
 from PIL import Image
+from test_phase import settings as phase_settings
 from test_workflow import planned_jobs
 
 from biasamp import manifest
@@ -106,10 +107,11 @@ def test_paper_config_plans_the_whole_study(shards, tmp_path):
     paper = yaml.safe_load((REPO / "config" / "paper" / "cc3m.yaml").read_text())
     paper["datasets"]["cc3m"].update(train=str(shards / "train"), test=str(shards / "val"))
     paper["generators"]["sd15"]["model"] = str(tmp_path / "sd")
+    paper["evaluation"]["sets"]["phase"] = phase_settings(tmp_path)
     (tmp_path / "study").mkdir()
     workdir = copy_workflow(tmp_path / "study", paper)
     start = time.perf_counter()
     jobs = planned_jobs(snakemake(workdir, "-n"))
     seconds = time.perf_counter() - start
-    assert jobs["generate"] == 3300 and jobs["train"] == 18 and jobs["evaluate"] == 18
+    assert jobs["generate"] == 3300 and jobs["train"] == 18 and jobs["evaluate"] == 36
     print(f"dry run of the CC3M study: {seconds:.1f} s")  # the workflow-overhead target
