@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,48 @@ def manifest_data_source(manifest_path: str):
     return get_data
 
 
+class NonFiniteLoss(FloatingPointError):
+    """Training diverged: the loss became NaN or infinite."""
+
+
+def _finite_loss(create_loss):
+    """Wrap open_clip's loss factory so that a NaN or infinite loss stops training at once."""
+
+    def create(args):
+        loss = create_loss(args)
+
+        def checked(*inputs, **kwargs):
+            import torch
+
+            out = loss(*inputs, **kwargs)
+            values = out.values() if isinstance(out, dict) else [out]
+            if not all(torch.isfinite(v).all() for v in values):
+                raise NonFiniteLoss(
+                    f"the training loss became {[float(v.detach()) for v in values]} (NaN or "
+                    f"infinite); "
+                    f"no final model was written. Lower lr, raise warmup or use fp32 precision, "
+                    f"then rerun (it resumes from the last finite epoch checkpoint)")
+            return out
+
+        return checked
+
+    return create
+
+
+def _drop_torn_checkpoints(folder: Path) -> None:
+    """Remove checkpoints a kill interrupted while being written.
+
+    The trainer writes ``epoch_N.pt`` in place; a job killed mid-write leaves a truncated file
+    that ``--resume latest`` would pick. torch.save writes a zip archive whose directory comes
+    last, so a truncated one is not a valid zip file. The previous epoch's checkpoint is only
+    deleted after the next one is complete, so resuming falls back to it.
+    """
+    for checkpoint in sorted(folder.glob("*.pt")):
+        if not zipfile.is_zipfile(checkpoint):
+            log.warning("removing %s: it was not completely written", checkpoint)
+            checkpoint.unlink()
+
+
 def _file_digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -137,6 +180,7 @@ class Clip:
         resumes from the latest one, unless the settings, seed or mix changed, in which case
         the stale run is removed first.
         """
+        import open_clip as trainer_losses
         import open_clip_train.main as trainer
         import torch
 
@@ -152,11 +196,13 @@ class Clip:
             shutil.rmtree(work)
         work.mkdir(parents=True, exist_ok=True)
         key_file.write_text(json.dumps(run_key, sort_keys=True))
+        _drop_torn_checkpoints(work / "run" / "checkpoints")
 
         device = "cuda" if settings["gpus"] > 0 and torch.cuda.is_available() else "cpu"
         log.info("training %s on %s (%s)", settings["arch"], mix_manifest, device)
         # open_clip_train has no registry of data sources; its get_data is the one seam.
         trainer.get_data = manifest_data_source(mix_manifest)
+        trainer.create_loss = _finite_loss(trainer_losses.create_loss)
         # The trainer installs its own log handlers (job log and trainer/run/out.log) and sets
         # every logger to INFO (torch's compiler loggers then flood the log at exit): undo both.
         handlers, logging.root.handlers = logging.root.handlers, []
