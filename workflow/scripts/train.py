@@ -2,6 +2,10 @@ from biasamp.joblog import start
 
 start(snakemake.log[0])
 
+from biasamp.gpus import claim
+
+claim(snakemake.resources.gpu)  # before anything touches CUDA
+
 from biasamp.models import MODELS
 
 settings = snakemake.params.settings
