@@ -98,21 +98,22 @@ def test_workflow_generates_from_a_pretrained_folder_and_resumes_after_a_kill(
 ):
     workdir = copy_workflow(tmp_path, diffusion_study(tiny_pipeline))
     shards = workdir / "results" / "toy" / "generated" / "sd"
-    # one job at a time; stop everything while the second shard is being written
+    # one job at a time; stop everything while a shard is being written after another finished
     process = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "1"], cwd=workdir,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
-    while not ((shards / "shard-0.parquet").exists() and (shards / "shard-1.tar.partial").exists()):
+    while not (list(shards.glob("shard-*.parquet")) and list(shards.glob("shard-*.tar.partial"))):
         assert process.poll() is None and time.time() < deadline, "no shard in flight seen"
-        time.sleep(0.05)
+        time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
 
-    assert not (shards / "shard-1.tar").exists() and not (shards / "shard-1.parquet").exists()
     finished = {k: manifest.read(shards / f"shard-{k}.parquet")
                 for k in range(3) if (shards / f"shard-{k}.parquet").exists()}
-    assert 0 in finished and 1 not in finished
+    for k in range(3):  # nothing unfinished looks finished
+        assert (shards / f"shard-{k}.tar").exists() == (k in finished)
+    assert 0 < len(finished) < 3
     assert jobs_left(workdir)["generate"] == 3 - len(finished)  # finished shards are kept
 
     snakemake(workdir, "--unlock")  # a hard kill leaves Snakemake's lock behind

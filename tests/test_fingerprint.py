@@ -7,12 +7,23 @@ def names(entry):
 
 def test_closures_follow_package_imports():
     evaluate = names("biasamp.evaluate")
-    assert {"evaluate.py", "metrics/fairness.py", "metrics/retrieval.py", "models/clip.py",
+    assert {"evaluate.py", "metrics/fairness.py", "metrics/retrieval.py", "models/__init__.py",
             "manifest.py", "tables.py", "__init__.py"} <= evaluate
     train = names("biasamp.models.clip")
     assert "models/clip.py" in train and "imagestore.py" in train
     # a metric fix must not retrain: no metric module in the training closure
     assert not any(n.startswith("metrics/") for n in train)
+
+
+def test_a_registry_does_not_pull_in_every_kind():
+    # generators/__init__ imports its kinds only to register them: a toy shard does not
+    # depend on the diffusers code, and the kind a rule uses is named by its entry
+    generate = names("biasamp.generate")
+    assert "generators/__init__.py" in generate and "registry.py" in generate
+    assert not {"generators/diffusion.py", "generators/toy.py"} & generate
+    toy = names("biasamp.generators.toy")
+    assert "generators/toy.py" in toy and "generators/diffusion.py" not in toy
+    assert "datasets/coco.py" in names("biasamp.datasets.coco_demographics")  # a real import
 
 
 def test_fingerprint_changes_with_code_and_data():

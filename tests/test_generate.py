@@ -8,6 +8,8 @@ from biasamp.datasets import prepare
 from biasamp.generate import generate_shard, training_rows
 from biasamp.generators.toy import ToyGenerator, amplified
 from biasamp.imagestore import ImageReader
+from biasamp.mix import mix
+from biasamp.study import generation_plan, n_replaced, replaced_positions
 
 TOY_DATASET = {"kind": "toy", "n_images": 60, "image_size": 32, "neutral_caption_share": 0.5,
                "activity_skew": 0.75, "dark_skin_share": 0.5, "seed": 1,
@@ -97,6 +99,30 @@ def test_shards_cover_the_training_split_and_do_not_depend_on_layout(toy_dataset
         assert a.image_seed == b.image_seed and a.gender == b.gender
         assert reader.read_bytes(a.image_path, a.image_offset, a.image_length) == \
             reader.read_bytes(b.image_path, b.image_offset, b.image_length)
+
+
+def test_only_images_some_mix_uses_are_generated(toy_dataset, tmp_path):
+    plan = generation_plan([0, 0.1, 0.2], [0, 1], withheld_possible=False)
+    parts = []
+    for shard in range(2):
+        stem = tmp_path / f"shard-{shard}"
+        generate_shard({**SETTINGS, "shards": 2}, "g", str(toy_dataset), shard, 7,
+                       f"{stem}.parquet", f"{stem}.tar", plan=plan)
+        parts.append(manifest.read(f"{stem}.parquet"))
+    generated = pd.concat(parts, ignore_index=True)
+    real = manifest.read(toy_dataset)
+    train_ids = training_rows(real)["id"].to_numpy()
+    wanted = set()
+    for seed in (0, 1):  # by hand: the images replaced at the largest ratio, for each seed
+        wanted |= set(train_ids[replaced_positions(len(train_ids), 0.2, seed)[0]])
+    assert set(generated["source_id"]) == wanted
+    assert n_replaced(len(train_ids), 0.2) < len(wanted) < len(train_ids)
+    for ratio in (0.1, 0.2):
+        for seed in (0, 1):
+            mixed = mix(real, generated, ratio, seed)
+            assert (mixed["source"] == "generated").sum() == n_replaced(len(train_ids), ratio)
+    with pytest.raises(ValueError, match="for these ratios and seeds"):
+        mix(real, generated, 0.2, seed=2)  # a seed the plan did not cover
 
 
 def test_toy_dataset_is_determined_by_its_seed(toy_dataset, tmp_path):

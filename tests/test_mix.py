@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 
 from biasamp import manifest
-from biasamp.mix import mix, mix_measurements, n_replaced, replaced_positions
+from biasamp.mix import mix, mix_measurements
+from biasamp.study import n_replaced, replaced_positions
 
 
 def frames(n=40):

@@ -69,6 +69,18 @@ def test_adding_a_ratio_schedules_only_that_ratio(study):
                     "plot": 1, "all": 1}
 
 
+def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
+    config_file = study / "config" / "config.yaml"
+    original = config_file.read_text()
+    try:
+        config_file.write_text(yaml.safe_dump({**TINY_STUDY, "seeds": [0, 1]}))
+        jobs = planned_jobs(snakemake(study, "-n"))
+    finally:
+        config_file.write_text(original)
+    assert jobs == {"mix": 3, "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1,
+                    "plot": 1, "all": 1}
+
+
 def test_editing_metric_code_reevaluates_without_retraining(study):
     metric_module = study / "src" / "biasamp" / "metrics" / "fairness.py"
     original = metric_module.read_text()
@@ -78,6 +90,16 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
     finally:
         metric_module.write_text(original)
     assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
+
+
+def test_editing_another_kinds_code_reruns_nothing(study):
+    unused = study / "src" / "biasamp" / "generators" / "diffusion.py"  # the study is toy-only
+    original = unused.read_text()
+    try:
+        unused.write_text(original + "\n# a fix to the diffusers generator\n")
+        assert planned_jobs(snakemake(study, "-n")) == {}
+    finally:
+        unused.write_text(original)
 
 
 def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):

@@ -4,6 +4,11 @@ Snakemake reruns a job when its params change but does not track modules its scr
 Each rule therefore gets a param with the fingerprint of the package modules its entry point
 imports, followed transitively through ``biasamp`` imports: fixing a metric changes the
 evaluate rule's fingerprint only, so the study re-evaluates without retraining.
+
+A registry package's ``__init__`` imports its kind modules only to register them
+(``from biasamp.generators import diffusion, toy``); those imports are not followed, so a rule
+depends on the one kind it is configured with (its entry names that kind's module), and editing
+the diffusers generator does not rerun the toy generator's shards.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ def _imports(name: str, path: Path) -> set[str]:
             if module.split(".")[0] != PACKAGE:
                 continue
             found.add(module)
-            found |= {f"{module}.{a.name}" for a in node.names}  # submodules imported by name
+            names = {f"{module}.{a.name}" for a in node.names}  # submodules imported by name
+            if path.name == "__init__.py" and module == name:  # registering its own kinds
+                names = {m for m in names if _module_file(m) is None}
+            found |= names
     # a submodule import also runs its parent packages' __init__
     parents = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
     return found | parents

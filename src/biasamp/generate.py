@@ -1,9 +1,10 @@
 """The generate stage: one shard of generated images per job, written atomically.
 
 The real training images, ordered by id, are cut into ``shards`` contiguous blocks
-(:func:`biasamp.study.shard_bounds`); shard k renders one image from the caption of every
-image in block k. Each image's seed derives from the global seed and the real image's id,
-so images do not depend on shard layout, batch size or device.
+(:func:`biasamp.study.shard_bounds`); shard k renders one image from the caption of each image
+in block k that some mix uses (:func:`biasamp.study.generation_plan`). Each image's seed derives
+from the global seed and the real image's id, so images do not depend on shard layout, batch
+size or device.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from biasamp.generators import GENERATORS
 from biasamp.imagestore import ShardWriter
 from biasamp.progress import Progress
 from biasamp.seeding import derive_seed
-from biasamp.study import shard_bounds
+from biasamp.study import planned_positions, shard_bounds
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,20 @@ def training_rows(real: pd.DataFrame) -> pd.DataFrame:
 
 def generate_shard(
     settings: dict, generator_name: str, dataset_manifest: str, shard: int, seed: int,
-    out_manifest: str, out_archive: str,
+    out_manifest: str, out_archive: str, plan: str | dict = "all",
 ) -> None:
     """Generate shard ``shard`` of ``settings['shards']``: images into ``out_archive``, their
-    rows into ``out_manifest``."""
+    rows into ``out_manifest``; of the shard's images, only those ``plan`` names."""
     train = training_rows(manifest.read(dataset_manifest))
     start, stop = shard_bounds(len(train), settings["shards"], shard)
-    rows = train.iloc[start:stop]
+    positions = planned_positions(len(train), plan)
+    rows = train.iloc[positions[(positions >= start) & (positions < stop)]]
     seeds = [derive_seed(seed, "generate", image_id) for image_id in rows["id"]]
     generator = GENERATORS.get(settings["kind"]).implementation(settings, reference=train)
     archive = Path(out_archive)
-    log.info("generator %s (%s): shard %d, images %d..%d of %d",
-             generator_name, settings["kind"], shard, start, stop, len(train))
+    log.info("generator %s (%s): shard %d, training images %d..%d of %d, %d of them used by "
+             "some mix", generator_name, settings["kind"], shard, start, stop, len(train),
+             len(rows))
 
     prompts = [generator.prompt(caption) for caption in rows["caption"]]
     out, progress = [], Progress(len(rows), "images", log)

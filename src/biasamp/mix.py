@@ -10,46 +10,15 @@ replaced, never in which images happen to be picked.
 from __future__ import annotations
 
 import logging
-import math
 
-import numpy as np
 import pandas as pd
 
 from biasamp import manifest, tables
 from biasamp.generate import training_rows
 from biasamp.metrics.dataset_bias import dataset_bias_score
-from biasamp.seeding import derive_seed
+from biasamp.study import n_replaced, replaced_positions
 
 log = logging.getLogger(__name__)
-
-
-def n_replaced(n: int, ratio: float) -> int:
-    """round(ratio × n), halves rounded up.
-
-    >>> n_replaced(10, 0.25), n_replaced(4, 0.5), n_replaced(7, 1.0)
-    (3, 2, 7)
-    """
-    return int(math.floor(ratio * n + 0.5))
-
-
-def replaced_positions(
-    n: int, ratio: float, seed: int, usable: np.ndarray | None = None
-) -> tuple[np.ndarray, int]:
-    """Positions (into the id-ordered training rows) replaced at ``ratio`` for ``seed``, and
-    how many were passed over because their generated image is not ``usable`` (withheld by a
-    safety checker).
-
-    The positions are the first round(ratio × n) usable ones in one seeded permutation, so a
-    smaller ratio's set is a subset of a larger ratio's.
-    """
-    permutation = np.random.default_rng(derive_seed(seed, "mix")).permutation(n)
-    wanted = n_replaced(n, ratio)
-    if usable is None:
-        return np.sort(permutation[:wanted]), 0
-    ok = np.asarray(usable, dtype=bool)[permutation]
-    chosen = permutation[ok][:wanted]
-    walked = int(np.searchsorted(np.cumsum(ok), wanted) + 1) if wanted else 0
-    return np.sort(chosen), int((~ok[:walked]).sum())
 
 
 def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) -> pd.DataFrame:
@@ -60,15 +29,18 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
     """
     train = training_rows(real).assign(source_id=lambda f: f["id"])
     by_source = generated.set_index("source_id", drop=False)
-    absent = train["id"][~train["id"].isin(by_source.index)]
-    if len(absent) and ratio > 0:
-        raise ValueError(
-            f"{len(absent)} training images have no generated counterpart "
-            f"(e.g. {absent.iloc[0]}); were all generation shards produced from this dataset?"
-        )
     flagged = by_source["flagged"].fillna(False).astype(bool) if "flagged" in by_source else None
-    usable = None if flagged is None or ratio == 0 else ~flagged.loc[train["id"]].to_numpy()
+    usable = None
+    if flagged is not None and ratio > 0:
+        usable = ~flagged.reindex(train["id"], fill_value=False).to_numpy()
     positions, excluded = replaced_positions(len(train), ratio, seed, usable)
+    absent = train["id"].iloc[positions][lambda ids: ~ids.isin(by_source.index)]
+    if len(absent):
+        raise ValueError(
+            f"{len(absent)} training images this mix replaces have no generated counterpart "
+            f"(e.g. {absent.iloc[0]}); were the generation shards made from this dataset, for "
+            "these ratios and seeds?"
+        )
     if excluded:
         log.warning("%d generated images flagged by the safety checker were not mixed in",
                     excluded)

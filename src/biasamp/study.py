@@ -1,6 +1,13 @@
-"""How a study's grid (ratios × seeds, generation shards) is named and split."""
+"""How a study's grid (ratios × seeds, generation shards) is named and split, and which
+training images each mix replaces."""
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from biasamp.seeding import derive_seed
 
 
 def ratio_label(ratio: float) -> str:
@@ -23,3 +30,66 @@ def shard_bounds(n_items: int, n_shards: int, shard: int) -> tuple[int, int]:
     if not 0 <= shard < n_shards:
         raise ValueError(f"shard {shard} outside 0..{n_shards - 1}")
     return n_items * shard // n_shards, n_items * (shard + 1) // n_shards
+
+
+def n_replaced(n: int, ratio: float) -> int:
+    """round(ratio × n), halves rounded up.
+
+    >>> n_replaced(10, 0.25), n_replaced(4, 0.5), n_replaced(7, 1.0)
+    (3, 2, 7)
+    """
+    return int(math.floor(ratio * n + 0.5))
+
+
+def replaced_positions(
+    n: int, ratio: float, seed: int, usable: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """Positions (into the id-ordered training rows) replaced at ``ratio`` for ``seed``, and
+    how many were passed over because their generated image is not ``usable`` (withheld by a
+    safety checker).
+
+    The positions are the first round(ratio × n) usable ones in one seeded permutation, so a
+    smaller ratio's set is a subset of a larger ratio's.
+    """
+    permutation = np.random.default_rng(derive_seed(seed, "mix")).permutation(n)
+    wanted = n_replaced(n, ratio)
+    if usable is None:
+        return np.sort(permutation[:wanted]), 0
+    ok = np.asarray(usable, dtype=bool)[permutation]
+    chosen = permutation[ok][:wanted]
+    walked = int(np.searchsorted(np.cumsum(ok), wanted) + 1) if wanted else 0
+    return np.sort(chosen), int((~ok[:walked]).sum())
+
+
+def generation_plan(ratios: list[float], seeds: list[int], withheld_possible: bool) -> str | dict:
+    """Which training images the generate stage renders, as a job parameter.
+
+    Only images some mix replaces are generated: the union, over the seeds, of the images
+    replaced at the largest ratio (smaller ratios replace subsets of those). That is every
+    image (``"all"``) when the largest ratio is 1, and also whenever generated images can be
+    withheld (a safety checker): a withheld image is replaced by the next one in the seed's
+    permutation, which cannot be known before generating.
+
+    >>> generation_plan([0, 0.5, 1], [0, 1], False), generation_plan([0, 0.2], [1, 0], True)
+    ('all', 'all')
+    >>> generation_plan([0.2, 0, 0.1], [1, 0], False)
+    {'max_ratio': 0.2, 'seeds': [0, 1]}
+    """
+    largest = max(ratios)
+    if largest >= 1 or withheld_possible:
+        return "all"
+    return {"max_ratio": float(largest), "seeds": sorted(int(s) for s in seeds)}
+
+
+def planned_positions(n: int, plan: str | dict) -> np.ndarray:
+    """The positions (into the id-ordered training rows) that ``plan`` generates, sorted.
+
+    >>> planned_positions(5, "all").tolist()
+    [0, 1, 2, 3, 4]
+    >>> len(planned_positions(100, {"max_ratio": 0.3, "seeds": [0]}))
+    30
+    """
+    if plan == "all":
+        return np.arange(n)
+    chosen = [replaced_positions(n, plan["max_ratio"], seed)[0] for seed in plan["seeds"]]
+    return np.unique(np.concatenate(chosen)) if chosen else np.arange(0)

@@ -10,12 +10,13 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import biasamp
 from biasamp.config import ConfigError, validate_config
+from biasamp.datasets import DATASETS
 from biasamp.evaluate import metric_names
 from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
 from biasamp.models import MODELS
 from biasamp.plot import figure_stem
-from biasamp.study import ratio_label
+from biasamp.study import generation_plan, ratio_label
 
 biasamp.export_to_jobs()
 try:
@@ -70,15 +71,38 @@ def evaluation_settings():
     return {k: v for k, v in config["evaluation"].items() if k != "sets"}
 
 
+def kind_code(registry, settings, *entries, data=()):
+    """Fingerprint of a step's modules plus the module of the kind it is configured with."""
+    kind = registry.get(settings["kind"]).implementation.__module__
+    return code_fingerprint(*entries, kind, data=data)
+
+
+def dataset_code(wildcards):
+    return kind_code(DATASETS, dataset_settings(wildcards), "biasamp.datasets")
+
+
+def evalset_code(wildcards):
+    return kind_code(DATASETS, evalset_settings(wildcards), "biasamp.datasets")
+
+
 def generator_code(wildcards):
-    kind = GENERATORS.get(generator_settings(wildcards)["kind"])
-    return code_fingerprint("biasamp.generate", kind.implementation.__module__)
+    return kind_code(GENERATORS, generator_settings(wildcards), "biasamp.generate")
 
 
 def model_code(wildcards):
-    kind = MODELS.get(model_settings(wildcards)["kind"])
-    return code_fingerprint(
-        kind.implementation.__module__, data=("model_configs/*.json",)
+    return kind_code(MODELS, model_settings(wildcards), data=("model_configs/*.json",))
+
+
+def evaluate_code(wildcards):
+    return kind_code(MODELS, model_settings(wildcards), "biasamp.evaluate")
+
+
+def images_to_generate(wildcards):
+    """Which images the generate jobs render: those some mix uses (biasamp.study)."""
+    return generation_plan(
+        config["ratios"],
+        config["seeds"],
+        withheld_possible=bool(generator_settings(wildcards).get("safety_checker")),
     )
 
 

@@ -14,7 +14,7 @@ rule evaluate:
         settings=model_settings,
         evaluation=evaluation_settings(),
         table_keys=measurement_keys,
-        code=code_fingerprint("biasamp.evaluate"),
+        code=evaluate_code,
     script:
         "../scripts/evaluate.py"
 

@@ -1,5 +1,5 @@
 rule generate:
-    """Generate one shard: an image per real training caption of that shard."""
+    """Generate one shard: an image per real training caption of that shard that a mix uses."""
     input:
         dataset=rules.prepare.output.manifest,
     output:
@@ -14,6 +14,7 @@ rule generate:
     params:
         settings=generator_settings,
         seed=config["seed"],
+        plan=images_to_generate,
         code=generator_code,
     script:
         "../scripts/generate.py"

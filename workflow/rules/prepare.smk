@@ -8,7 +8,7 @@ rule prepare:
         ENV
     params:
         settings=dataset_settings,
-        code=code_fingerprint("biasamp.datasets"),
+        code=dataset_code,
     script:
         "../scripts/prepare.py"
 
@@ -23,6 +23,6 @@ rule prepare_evalset:
         ENV
     params:
         settings=evalset_settings,
-        code=code_fingerprint("biasamp.datasets"),
+        code=evalset_code,
     script:
         "../scripts/prepare.py"

@@ -16,4 +16,5 @@ generate_shard(
     seed=snakemake.params.seed,
     out_manifest=snakemake.output.manifest,
     out_archive=snakemake.output.archive,
+    plan=snakemake.params.plan,
 )
