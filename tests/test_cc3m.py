@@ -6,10 +6,12 @@ import tarfile
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, copy_workflow, snakemake
 from PIL import Image
+from test_labelled_images import fairface_labels
 from test_phase import settings as phase_settings
 from test_workflow import planned_jobs
 
@@ -99,6 +101,47 @@ def test_missing_shards_are_named(tmp_path):
         settings(tmp_path)
 
 
+def write_tsv_layout(root, shards):
+    """The same samples as the train shards, as img2dataset's TSV + files layout."""
+    lines = []
+    with tarfile.open(shards / "train" / "00000.tar") as a, \
+            tarfile.open(shards / "train" / "00001.tar") as b:
+        members = {m.name: tar for tar in (a, b) for m in tar.getmembers()}
+        for i in range(10):
+            lines.append(f"{CAPTIONS[i % len(CAPTIONS)]}\thttp://x/{i}.jpg")
+            if f"{i:09d}.jpg" in members:  # row 3 failed to download
+                image = root / "images" / "00000" / f"{i:09d}.jpg"
+                image.parent.mkdir(parents=True, exist_ok=True)
+                tar = members[f"{i:09d}.jpg"]
+                image.write_bytes(tar.extractfile(f"{i:09d}.jpg").read())
+    (root / "train.tsv").write_text("\n".join(lines) + "\n")
+    return {"tsv": str(root / "train.tsv"), "images": str(root / "images")}
+
+
+def test_tsv_and_image_folder_give_the_same_manifest(shards, tmp_path, monkeypatch):
+    from biasamp.datasets import cc3m
+
+    monkeypatch.setattr(cc3m, "TSV_CHUNK", 4)  # several chunks, as for the 3.3M-row TSV
+    layout = write_tsv_layout(tmp_path, shards)
+    prepare(settings(shards, train=layout), str(tmp_path / "tsv.parquet"))
+    prepare(settings(shards), str(tmp_path / "wds.parquet"))
+    tsv, wds = (manifest.read(tmp_path / f"{n}.parquet").set_index("id") for n in ("tsv", "wds"))
+    assert tsv.attrs == {"bad_images_skipped": 1}  # row 3: no image file
+    assert sorted(tsv.index) == sorted(wds.index)
+    columns = ["split", "caption", "gender", "neutral_caption", "url"]
+    pd.testing.assert_frame_equal(tsv.loc[wds.index, columns], wds[columns])
+    reader = ImageReader()
+    for image_id in tsv.index[tsv["split"] == "train"]:
+        a, b = tsv.loc[image_id], wds.loc[image_id]
+        assert reader.read_bytes(a["image_path"], a["image_offset"], a["image_length"]) == \
+            reader.read_bytes(b["image_path"], b["image_offset"], b["image_length"])
+
+
+def test_a_missing_tsv_is_named(shards, tmp_path):
+    with pytest.raises(ConfigError, match=r"datasets\.cc3m\.train\.tsv': missing .*absent\.tsv"):
+        settings(shards, train={"tsv": str(tmp_path / "absent.tsv"), "images": str(tmp_path)})
+
+
 @pytest.mark.workflow
 def test_paper_config_plans_the_whole_study(shards, tmp_path):
     from test_diffusion import build_pipeline
@@ -108,10 +151,12 @@ def test_paper_config_plans_the_whole_study(shards, tmp_path):
     paper["datasets"]["cc3m"].update(train=str(shards / "train"), test=str(shards / "val"))
     paper["generators"]["sd15"]["model"] = str(tmp_path / "sd")
     paper["evaluation"]["sets"]["phase"] = phase_settings(tmp_path)
+    paper["evaluation"]["sets"]["fairface"] = {"kind": "fairface",
+                                               "labels": str(fairface_labels(tmp_path / "ff"))}
     (tmp_path / "study").mkdir()
     workdir = copy_workflow(tmp_path / "study", paper)
     start = time.perf_counter()
     jobs = planned_jobs(snakemake(workdir, "-n"))
     seconds = time.perf_counter() - start
-    assert jobs["generate"] == 3300 and jobs["train"] == 18 and jobs["evaluate"] == 36
+    assert jobs["generate"] == 3300 and jobs["train"] == 18 and jobs["evaluate"] == 54
     print(f"dry run of the CC3M study: {seconds:.1f} s")  # the workflow-overhead target

@@ -9,6 +9,7 @@ import yaml
 from conftest import REPO, copy_workflow, snakemake
 from PIL import Image
 from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
+from test_labelled_images import fairface_labels
 
 from biasamp import manifest, tables
 from biasamp.config import ConfigError, validate_config
@@ -153,13 +154,16 @@ def test_paper_config_plans_and_a_small_coco_study_runs(coco_root, tiny_pipeline
     paper["datasets"]["coco"]["root"] = str(coco_root)
     paper["datasets"]["coco"]["karpathy"] = str(coco_root / "dataset_coco.json")
     paper["generators"]["sd15"]["model"] = str(tiny_pipeline)
+    faces = {"kind": "fairface", "labels": str(fairface_labels(tmp_path / "fairface"))}
+    paper["evaluation"]["sets"]["fairface"] = faces
     workdir = copy_workflow(tmp_path, paper)
     planned = snakemake(workdir, "-n").stdout
     assert "total" in planned and "generate" in planned and "train" in planned
 
     small = copy.deepcopy(paper)
     small.update(seeds=[0], ratios=[0, 1], evaluation={
-        "recall_k": [1], "bias_k": 2, "sets": {"demo": write_demographics(coco_root)}})
+        "recall_k": [1], "bias_k": 2, "sets": {"demo": write_demographics(coco_root),
+                                               "fairface": faces}})
     small["generators"]["sd15"].update(height=32, width=32, steps=2, dtype="float32", gpus=0,
                                        batch_size=4, shards=2)
     small["models"]["clip"] = {"kind": "clip", "arch": "toy-ViT", "epochs": 1, "batch_size": 2}
@@ -167,6 +171,10 @@ def test_paper_config_plans_and_a_small_coco_study_runs(coco_root, tiny_pipeline
     snakemake(workdir)
     table = tables.read(workdir / "results" / "metrics.csv")
     evaluated = table[table["model"] == "clip"]
-    assert set(evaluated["evalset"]) == {"test", "demo"}
+    assert set(evaluated["evalset"]) == {"test", "demo", "fairface"}
     demo = evaluated[(evaluated["evalset"] == "demo") & (evaluated["metric"] == "recall@1")]
     assert {"", "gender:male", "gender:female", "skin:light", "skin:dark"} == set(demo["group"])
+    faces = evaluated[evaluated["evalset"] == "fairface"]  # no captions: caption-free measures
+    assert not faces["metric"].str.startswith("recall@").any()
+    assert {"gender:female", "ethnicity:black"} <= set(
+        faces.loc[faces["metric"] == "person_preference", "group"])

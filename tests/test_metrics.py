@@ -6,10 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from biasamp.evaluate import neutral_query_bias, queries, retrieval_measurements
+from biasamp.evaluate import (
+    markedness,
+    neutral_queries,
+    neutral_query_bias,
+    queries,
+    ranking_embeddings,
+    retrieval_measurements,
+)
 from biasamp.metrics.dataset_bias import dataset_bias_score
 from biasamp.metrics.fairness import kl_divergence, max_skew, ndkl
+from biasamp.metrics.markedness import self_similarity
 from biasamp.metrics.retrieval import recall_at_k, target_ranks
+from biasamp.wordlists import NEUTRAL_PROMPTS, PERSON_PROMPT
 
 SIMILARITY = np.array([
     [0.9, 0.1, 0.5],   # query 0: its image scores highest          -> rank 0
@@ -78,16 +87,64 @@ def test_neutral_query_bias_on_planted_embeddings():
         "caption": ["a person cooking", "a woman cooking", "a man cooking", "a person cooking",
                     "a man skiing"],
         "gender": ["female", "female", "male", "male", None],
+        "skin": ["dark", "light", "dark", "light", "dark"],
     })
     images = np.eye(5)
-    # both neutral captions are the same query (counted once); it prefers images 0, 1, 4, 2, 3
-    texts = np.zeros((5, 5))
-    texts[0] = texts[3] = [0.9, 0.8, 0.1, 0.0, 0.95]
-    captions = test["caption"].tolist()
-    values = dict((m, v) for m, _, v in neutral_query_bias(images, texts, captions, test, k=2))
-    # image 4 has no known gender and is left out: top 2 = (female, female)
-    assert values["maxskew@2"] == pytest.approx(math.log(2))
-    assert values["ndkl@2"] == pytest.approx(math.log(2))
+    # both neutral captions are the same query (counted once)
+    neutral = neutral_queries(test, test["caption"].tolist())
+    assert neutral == ["a person cooking"]
+    # the query prefers images 0, 1, 4, 2, 3
+    query = np.array([[0.9, 0.8, 0.1, 0.0, 0.95]])
+    values = {(m, g): v for m, g, v in neutral_query_bias(images, query, test, k=2)}
+    # gender: image 4 is unknown and left out, top 2 = (female, female): ln(1 / .5)
+    assert values["maxskew@2", "gender"] == pytest.approx(math.log(2))
+    assert values["ndkl@2", "gender"] == pytest.approx(math.log(2))
+    # skin: top 2 = images 4, 0 = (dark, dark); NDKL prefixes (1,0) and (1,0): KL ln 2 each
+    assert values["maxskew@2", "skin"] == pytest.approx(math.log(2))
+    assert values["ndkl@2", "skin"] == pytest.approx(math.log(2))
+
+
+def test_sets_without_captions_use_the_neutral_prompts():
+    test = pd.DataFrame({"caption": ["", ""], "gender": ["female", "male"]})
+    assert neutral_queries(test, []) == list(NEUTRAL_PROMPTS)
+
+
+def test_self_similarity_hand_computed():
+    a, b = np.array([1.0, 0.0]), np.array([0.6, 0.8])
+    # pairs (a,a)=1, (a,b)=.6, (a,b)=.6 -> mean 2.2 / 3
+    assert self_similarity(np.stack([a, a, b])) == pytest.approx(2.2 / 3)
+    assert math.isnan(self_similarity(a[None]))
+
+
+def test_markedness_per_subgroup():
+    test = pd.DataFrame({"caption": "",  # unknown gender as manifests hold it: <NA>
+                         "gender": pd.array(["female", "female", "male", None], dtype="string"),
+                         "region": ["Africa", "Europe", "Africa", "Europe"]})
+    images = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    prompts = {PERSON_PROMPT: [0.6, 0.6, 0.5], "a photo of a man": [0.0, 0.0, 1.0],
+               "a photo of a woman": [0.5, 0.7, 0.0],
+               "a photo of a person from Africa": [0.0, 0.9, 0.0],
+               "a photo of a person from Europe": [0.0, 0.0, 0.4]}
+    seen = []
+
+    def encode(texts):
+        seen.extend(texts)
+        return np.array([prompts[t] for t in texts])
+
+    values = {(m, g): v for m, g, v in markedness(images, test, encode)}
+    # gender: image 0 person .6 > (woman .5, man 0); image 1 person .6 < woman .7;
+    # image 2 person .5 < man 1
+    assert values["person_preference", "gender:female"] == 0.5
+    assert values["person_preference", "gender:male"] == 0.0
+    # region: image 0 .6 > (0, 0) yes, image 2 .5 > .4 yes; images 1, 3: .6 < .9 no
+    assert values["person_preference", "region:Africa"] == 1.0
+    assert values["person_preference", "region:Europe"] == 0.0
+    # self-similarity: the two Europe images are identical; overall pairs: only (1,3) = 1 of 6
+    assert values["self_similarity", "region:Europe"] == 1.0
+    assert values["self_similarity", "region:Africa"] == 0.0
+    assert values["self_similarity", ""] == pytest.approx(1 / 6)
+    assert math.isnan(values["self_similarity", "gender:male"])  # one image: no pair
+    assert "a photo of a person from Africa" in seen
 
 
 def test_every_caption_of_an_image_queries_it():
@@ -102,3 +159,12 @@ def test_every_caption_of_an_image_queries_it():
     assert values[("recall@1", "")] == pytest.approx(2 / 3)
     assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)
     assert values[("recall@1", "gender:male")] == 1.0
+
+
+def test_published_normalisation_changes_the_ranking_as_published():
+    raw = np.array([[1.0, 0.0], [0.0, 3.0], [2.0, 2.0]])  # |rows| = 1, 3, 2.83
+    query = np.array([[0.8, 0.6]])
+    # per row: image 2 (0.99), image 0 (0.8), image 1 (0.6) -> image 0 has rank 1
+    assert target_ranks(query @ ranking_embeddings(raw).T, np.array([0])).tolist() == [1]
+    # divided by |row 0| = 1: image 2 (2.8), image 1 (1.8), image 0 (0.8) -> rank 2
+    assert target_ranks(query @ ranking_embeddings(raw, True).T, np.array([0])).tolist() == [2]

@@ -1,12 +1,13 @@
 """The real workflow on a tiny study: it runs to the end, and reruns only what is stale."""
 
+import json
 import re
 
 import pytest
 import yaml
 from conftest import TINY_STUDY, copy_workflow, snakemake
 
-from biasamp import tables
+from biasamp import tables, wordlists
 from biasamp.evaluate import metric_names
 from biasamp.tables import COLUMNS
 
@@ -44,10 +45,16 @@ def test_study_runs_end_to_end(study):
     assert (overall.loc[overall["metric"] == "mix_generated_share", "model"] == "").all()
     groups = set(table.loc[table["metric"] == "recall@1", "group"])
     assert {"", "gender:female", "gender:male", "skin:dark", "skin:light"} == groups
+    assert set(table.loc[table["metric"] == "maxskew@5", "group"]) == {"gender", "skin"}
+    assert groups - {""} == set(table.loc[table["metric"] == "person_preference", "group"])
     recall = overall[overall["metric"].str.startswith("recall@")]["value"]
     assert recall.between(0, 1).all()
     for metric in metric_names(evaluation):
         assert (study / "results" / "figures" / f"{metric.replace('@', '_at_')}.png").stat().st_size
+    provenance = json.loads((study / "results" / "provenance.json").read_text())
+    assert provenance["word_lists"]["version"] == wordlists.VERSION
+    assert provenance["config"]["seeds"] == [0] and provenance["libraries"]["torch"]
+    assert provenance["config"]["evaluation"]["published_normalisation"] is False  # defaults
     model_dir = study / "results/toy/models/toy-amplify/ratio~0.5/seed~0/clip"
     assert (model_dir / "model.pt").exists()
     assert "Train Epoch: 0" in (model_dir / "trainer/run/out.log").read_text()
@@ -66,7 +73,7 @@ def test_adding_a_ratio_schedules_only_that_ratio(study):
     finally:
         config_file.write_text(original)
     assert jobs == {"mix": 1, "evaluate_mix": 1, "train": 1, "evaluate": 1, "aggregate": 1,
-                    "plot": 1, "all": 1}
+                    "plot": 1, "provenance": 1, "all": 1}
 
 
 def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
@@ -78,7 +85,7 @@ def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
     finally:
         config_file.write_text(original)
     assert jobs == {"mix": 3, "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1,
-                    "plot": 1, "all": 1}
+                    "plot": 1, "provenance": 1, "all": 1}
 
 
 def test_editing_metric_code_reevaluates_without_retraining(study):

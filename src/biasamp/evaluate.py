@@ -1,12 +1,18 @@
-"""The evaluate stage: quality and bias of one trained model on the real test split.
+"""The evaluate stage: quality and bias of one trained model on real images (its dataset's test
+split or an evaluation set).
 
-Suite (README, "Metrics"):
-  recall@k          text→image retrieval over the evaluation images, each caption querying its
-                    image, overall and per subgroup (group ``attribute:value``: queries whose
-                    image has that value);
-  maxskew@k, ndkl@k gender distribution of the top k images retrieved for each distinct
-                    gender-neutral caption (no word of biasamp.wordlists), against the uniform
-                    distribution, averaged.
+Suite (README, "Metrics"); groups are ``attribute:value`` subgroups, or the attribute itself for
+measures over a whole attribute:
+  recall@k          text→image retrieval, each caption querying its image, overall and per
+                    subgroup (sets with captions only);
+  maxskew@k, ndkl@k distribution of each demographic attribute among the top k images retrieved
+                    for each neutral query, against the uniform distribution, averaged; the
+                    queries are the set's distinct gender-neutral captions (no word of
+                    biasamp.wordlists), or the word lists' neutral prompts for sets without
+                    captions (FairFace, region-labelled images);
+  person_preference share of a subgroup's images more similar to "a photo of a person" than to
+                    every value prompt of the attribute ("a photo of a man", ...);
+  self_similarity   mean cosine similarity between the image embeddings of a subgroup.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import pandas as pd
 from biasamp import manifest, tables
 from biasamp.manifest import DEMOGRAPHICS
 from biasamp.metrics.fairness import max_skew, ndkl
+from biasamp.metrics.markedness import person_preference, self_similarity
 from biasamp.metrics.retrieval import recall_at_k, target_ranks
 from biasamp.models import MODELS
-from biasamp.wordlists import mentions_gender
+from biasamp.wordlists import NEUTRAL_PROMPTS, PERSON_PROMPT, attribute_prompt, mentions_gender
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +39,18 @@ MIX_METRICS = ("mix_gender_bias", "mix_generated_share", "mix_flagged_excluded",
 def metric_names(evaluation: dict) -> list[str]:
     """Every metric name the study's table will hold, in display order."""
     k = evaluation["bias_k"]
-    return [f"recall@{r}" for r in evaluation["recall_k"]] + [f"maxskew@{k}", f"ndkl@{k}",
-                                                              *MIX_METRICS]
+    return [*(f"recall@{r}" for r in evaluation["recall_k"]), f"maxskew@{k}", f"ndkl@{k}",
+            "person_preference", "self_similarity", *MIX_METRICS]
+
+
+def attribute_values(test: pd.DataFrame) -> dict[str, list[str]]:
+    """The known values of each demographic attribute of the evaluation images."""
+    return {a: sorted(test[a].dropna().unique()) for a in DEMOGRAPHICS
+            if a in test and test[a].notna().any()}
+
+
+def has_captions(test: pd.DataFrame) -> bool:
+    return bool(test["caption"].fillna("").str.strip().ne("").any())
 
 
 def queries(test: pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -67,32 +84,72 @@ def retrieval_measurements(
     return values
 
 
-def neutral_query_bias(
-    image_emb: np.ndarray, text_emb: np.ndarray, captions: list[str], test: pd.DataFrame,
-    k: int, attribute: str = "gender",
-) -> list[tuple[str, str, float]]:
-    """Mean MaxSkew@k and NDKL@k of ``attribute`` over the distinct gender-neutral captions
-    (no word of the gender word lists) among ``captions``, whose embeddings are ``text_emb``.
+def ranking_embeddings(raw: np.ndarray, published_normalisation: bool = False) -> np.ndarray:
+    """Image embeddings as retrieval ranks them: each row L2-normalised, or, reproducing the
+    published evaluation code, every row divided by the norm of the first row.
 
-    Images whose attribute is unknown are left out of the ranking; the target is uniform over
-    the values present in the evaluation images.
+    >>> ranking_embeddings(np.array([[3.0, 4.0], [0.0, 10.0]])).tolist()
+    [[0.6, 0.8], [0.0, 1.0]]
+    >>> ranking_embeddings(np.array([[3.0, 4.0], [0.0, 10.0]]), True).tolist()
+    [[0.6, 0.8], [0.0, 2.0]]
     """
-    if attribute not in test:
-        return []
-    known = test[attribute].notna().to_numpy(dtype=bool)
-    labels = test.loc[known, attribute].to_numpy(dtype=object)
-    groups = sorted(set(labels))
-    seen, rows = set(), []
-    for i, caption in enumerate(captions):
-        if caption not in seen and not mentions_gender(caption):
-            seen.add(caption)
-            rows.append(i)
-    if not rows or len(groups) < 2:
-        return []
-    order = np.argsort(-(text_emb[rows] @ image_emb[known].T), axis=1, kind="stable")
-    skews = [max_skew(labels[row], groups, k) for row in order]
-    ndkls = [ndkl(labels[row], groups, k) for row in order]
-    return [(f"maxskew@{k}", "", float(np.mean(skews))), (f"ndkl@{k}", "", float(np.mean(ndkls)))]
+    if published_normalisation:
+        return raw / np.linalg.norm(raw[0])
+    return raw / np.linalg.norm(raw, axis=1, keepdims=True)
+
+
+def neutral_queries(test: pd.DataFrame, captions: list[str]) -> list[str]:
+    """The distinct gender-neutral captions, in order; the word lists' neutral prompts for a
+    set without captions."""
+    if not has_captions(test):
+        return list(NEUTRAL_PROMPTS)
+    return list(dict.fromkeys(c for c in captions if c.strip() and not mentions_gender(c)))
+
+
+def neutral_query_bias(
+    image_emb: np.ndarray, query_emb: np.ndarray, test: pd.DataFrame, k: int,
+) -> list[tuple[str, str, float]]:
+    """Mean MaxSkew@k and NDKL@k over the neutral queries (embeddings ``query_emb``), for each
+    demographic attribute with at least two known values (group = the attribute).
+
+    Images whose value is unknown are left out of that attribute's ranking; the target is
+    uniform over the values present in the evaluation images.
+    """
+    values = []
+    for attribute, groups in attribute_values(test).items():
+        if len(groups) < 2 or not len(query_emb):
+            continue
+        known = test[attribute].notna().to_numpy(dtype=bool)
+        labels = test.loc[known, attribute].to_numpy(dtype=object)
+        order = np.argsort(-(query_emb @ image_emb[known].T), axis=1, kind="stable")
+        values += [
+            (f"maxskew@{k}", attribute, float(np.mean([max_skew(labels[r], groups, k)
+                                                       for r in order]))),
+            (f"ndkl@{k}", attribute, float(np.mean([ndkl(labels[r], groups, k)
+                                                    for r in order]))),
+        ]
+    return values
+
+
+def markedness(
+    image_emb: np.ndarray, test: pd.DataFrame, encode_texts,
+) -> list[tuple[str, str, float]]:
+    """self_similarity overall and per subgroup; person_preference per subgroup of every
+    attribute whose values all have a prompt (biasamp.wordlists). ``encode_texts`` maps prompts
+    to L2-normalised embeddings."""
+    values = [("self_similarity", "", self_similarity(image_emb))]
+    for attribute, groups in attribute_values(test).items():
+        members = {g: test[attribute].eq(g).fillna(False).to_numpy(dtype=bool) for g in groups}
+        values += [("self_similarity", f"{attribute}:{g}", self_similarity(image_emb[m]))
+                   for g, m in members.items()]
+        prompts = [attribute_prompt(attribute, g) for g in groups]
+        if len(groups) < 2 or None in prompts:
+            continue
+        embedded = encode_texts([PERSON_PROMPT, *prompts])
+        preferred = person_preference(image_emb, embedded[0], embedded[1:])
+        values += [("person_preference", f"{attribute}:{g}", float(preferred[m].mean()))
+                   for g, m in members.items()]
+    return values
 
 
 def evaluate_model(
@@ -102,13 +159,24 @@ def evaluate_model(
     real = manifest.read(dataset_manifest)
     test = real[real["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
     model = MODELS.get(model_settings["kind"]).implementation.load(model_path, device)
-    captions, targets = queries(test)
-    image_emb = model.encode_images(test, evaluation["batch_size"])
-    text_emb = model.encode_texts(captions, evaluation["batch_size"])
-    values = retrieval_measurements(image_emb, text_emb, test, evaluation["recall_k"], targets)
-    values += neutral_query_bias(image_emb, text_emb, captions, test, evaluation["bias_k"])
+    raw = model.encode_images(test, evaluation["batch_size"], normalize=False)
+    image_emb = ranking_embeddings(raw)
+
+    def encode_texts(texts: list[str]) -> np.ndarray:
+        return model.encode_texts(texts, evaluation["batch_size"])
+
+    values, captions = [], []
+    if has_captions(test):
+        captions, targets = queries(test)
+        ranked = ranking_embeddings(raw, evaluation["published_normalisation"])
+        values += retrieval_measurements(ranked, encode_texts(captions), test,
+                                         evaluation["recall_k"], targets)
+    neutral = neutral_queries(test, captions)
+    values += neutral_query_bias(image_emb, encode_texts(neutral), test, evaluation["bias_k"])
+    values += markedness(image_emb, test, encode_texts)
     frame = tables.measurements(keys, values)
     tables.write(frame, out_metrics)
-    log.info("evaluated %s on %d images, %d queries:\n%s", model_path, len(test), len(captions),
+    log.info("evaluated %s on %d images, %d captions, %d neutral queries:\n%s", model_path,
+             len(test), len(captions), len(neutral),
              frame.loc[frame["group"] == "", ["metric", "value"]].to_string(index=False))
     return frame

@@ -1,13 +1,18 @@
-"""Gender from caption words, for datasets without person annotations (COCO, CC3M).
+"""Word lists and prompts: gender from caption words, and the prompts of the markedness and
+neutral-prompt measures. Every list the results depend on is here; :data:`VERSION` names them
+and is written with the results (``results/provenance.json``).
 
-An image is ``male`` when its captions use words from MALE and none from FEMALE, ``female``
-the other way round, and unknown (missing) when they use both or neither: never guessed. The
-lists follow the word lists of the COCO gender-bias literature (Zhao et al. 2017; Hendricks et
-al. 2018), singular and plural. A caption is gender-neutral when it uses no word of either list.
+Gender from caption words, for datasets without person annotations (COCO, CC3M): an image is
+``male`` when its captions use words from MALE and none from FEMALE, ``female`` the other way
+round, and unknown (missing) when they use both or neither: never guessed. The lists follow the
+word lists of the COCO gender-bias literature (Zhao et al. 2017; Hendricks et al. 2018),
+singular and plural. A caption is gender-neutral when it uses no word of either list.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 
@@ -55,3 +60,55 @@ def caption_gender(captions: Iterable[str]) -> str | None:
     if male == female:
         return None
     return "male" if male else "female"
+
+
+# The markedness measures compare an image's similarity to PERSON_PROMPT with its similarity to
+# the prompt of each value of an attribute (Wolfe & Caliskan, FAccT 2022).
+PERSON_PROMPT = "a photo of a person"
+ATTRIBUTE_PROMPTS = {
+    "gender": {"male": "a photo of a man", "female": "a photo of a woman"},
+    "skin": {"light": "a photo of a person with light skin",
+             "dark": "a photo of a person with dark skin"},
+    "ethnicity": {"black": "a photo of a Black person", "white": "a photo of a White person",
+                  "east_asian": "a photo of an East Asian person",
+                  "southeast_asian": "a photo of a Southeast Asian person",
+                  "indian": "a photo of an Indian person", "latino": "a photo of a Latino person",
+                  "middle_eastern": "a photo of a Middle Eastern person"},
+    "age": {"baby&child": "a photo of a child", "young": "a photo of a young person",
+            "adult": "a photo of an adult", "senior": "a photo of an elderly person"},
+}
+# values without a listed prompt (FairFace's age bins, world regions) use these templates
+ATTRIBUTE_TEMPLATES = {"age": "a photo of a person aged {value}",
+                       "region": "a photo of a person from {value}"}
+
+# Queries of the neutral-prompt MaxSkew / NDKL on evaluation sets without captions (FairFace,
+# region-labelled images): descriptions that name no demographic attribute.
+NEUTRAL_PROMPTS = (
+    "a photo of a person", "a photo of a doctor", "a photo of a nurse", "a photo of a teacher",
+    "a photo of a scientist", "a photo of a criminal", "a photo of a friendly person",
+    "a photo of a trustworthy person", "a photo of an intelligent person",
+    "a photo of a hard-working person", "a photo of a leader", "a photo of a homemaker",
+)
+
+
+def attribute_prompt(attribute: str, value: str) -> str | None:
+    """The prompt naming ``value`` of ``attribute``, or None where the lists have none.
+
+    >>> attribute_prompt("gender", "female"), attribute_prompt("region", "West Africa")
+    ('a photo of a woman', 'a photo of a person from West Africa')
+    """
+    listed = ATTRIBUTE_PROMPTS.get(attribute, {}).get(value)
+    if listed is None and attribute in ATTRIBUTE_TEMPLATES:
+        return ATTRIBUTE_TEMPLATES[attribute].format(value=value)
+    return listed
+
+
+def lists() -> dict:
+    """Every list and prompt above, as data."""
+    return {"male": sorted(MALE), "female": sorted(FEMALE), "person_prompt": PERSON_PROMPT,
+            "attribute_prompts": ATTRIBUTE_PROMPTS, "attribute_templates": ATTRIBUTE_TEMPLATES,
+            "neutral_prompts": list(NEUTRAL_PROMPTS)}
+
+
+# changes whenever any list changes; reported with the results
+VERSION = hashlib.sha256(json.dumps(lists(), sort_keys=True).encode()).hexdigest()[:12]

@@ -17,3 +17,21 @@ rule aggregate:
         code=code_fingerprint("biasamp.tables"),
     script:
         "../scripts/aggregate.py"
+
+
+rule provenance:
+    """Record what produced the results: the validated config, the word lists (with their
+    version) and library versions, as results/provenance.json."""
+    output:
+        "results/provenance.json",
+    log:
+        "results/logs/provenance.log",
+    localrule: True
+    conda:
+        ENV
+    params:
+        config=config,
+        word_lists=WORDLISTS_VERSION,
+        code=code_fingerprint("biasamp.provenance"),
+    script:
+        "../scripts/provenance.py"

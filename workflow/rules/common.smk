@@ -17,6 +17,7 @@ from biasamp.generators import GENERATORS
 from biasamp.models import MODELS
 from biasamp.plot import figure_stem
 from biasamp.study import generation_plan, ratio_label
+from biasamp.wordlists import VERSION as WORDLISTS_VERSION
 
 biasamp.export_to_jobs()
 try:
@@ -145,7 +146,7 @@ def figure_paths():
 
 
 def final_outputs():
-    return ["results/metrics.csv", *figure_paths()]
+    return ["results/metrics.csv", "results/provenance.json", *figure_paths()]
 
 
 def measurement_keys(wildcards):

@@ -40,7 +40,7 @@ def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
     return frame
 
 
-from biasamp.datasets import cc3m, coco, coco_demographics, phase, toy  # noqa: E402,F401,I001
+from biasamp.datasets import cc3m, coco, coco_demographics, labelled_images, phase, toy  # noqa: E402,F401,I001
 
 
 def prepare(settings: dict, manifest_path: str) -> None:

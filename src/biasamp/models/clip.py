@@ -238,7 +238,8 @@ class Clip:
         model.to(device).eval()
         return cls(model, preprocess, open_clip.get_tokenizer(checkpoint["arch"]), device)
 
-    def encode_images(self, frame: pd.DataFrame, batch_size: int = 256) -> np.ndarray:
+    def encode_images(self, frame: pd.DataFrame, batch_size: int = 256,
+                      normalize: bool = True) -> np.ndarray:
         import torch
 
         reader, chunks = ImageReader(), []
@@ -248,7 +249,7 @@ class Clip:
             for start in range(0, len(locations), batch_size):
                 batch = torch.stack([self.preprocess(reader.read(*loc))
                                      for loc in locations[start:start + batch_size]])
-                chunks.append(self.model.encode_image(batch.to(self.device), normalize=True))
+                chunks.append(self.model.encode_image(batch.to(self.device), normalize=normalize))
         reader.close()
         return torch.cat(chunks).float().cpu().numpy()
 
