@@ -76,6 +76,7 @@ def validate_config(config: dict) -> dict:
     _check(config, top_level_schema(), "")
     sections = {**{s: (config[s], r) for s, r in SECTIONS.items()},
                 "evaluation.sets": (config["evaluation"]["sets"], DATASETS)}
+    missing = []  # data the entries point to that is not there: all named in one message
     for section, (entries, registry) in sections.items():
         for name, entry in entries.items():
             kind = entry["kind"]
@@ -88,8 +89,10 @@ def validate_config(config: dict) -> dict:
             schema = copy.deepcopy(spec.schema)
             schema.setdefault("properties", {})["kind"] = {"const": kind}
             _check(entry, schema, f"{section}.{name}")
-            for key, message in spec.check(entry) if spec.check else []:
-                raise ConfigError(f"config key '{section}.{name}.{key}': {message}")
+            missing += [f"config key '{section}.{name}.{key}': {message}"
+                        for key, message in (spec.check(entry) if spec.check else [])]
+    if missing:
+        raise ConfigError("\n".join(missing))
     labels = [ratio_label(r) for r in config["ratios"]]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"config key 'ratios': values {labels} collide once written in paths")

@@ -104,7 +104,7 @@ def check(settings: dict) -> list[tuple[str, str]]:
                          for part in ("tsv", "images") if not Path(split[part]).exists()]
         elif split and not shard_paths(split):
             problems.append((key, f"no webdataset shards (*.tar) at {split}. {WHERE}"))
-    return problems[:1]
+    return problems
 
 
 def index_tsv(layout: dict, split: str):
