@@ -12,7 +12,12 @@ measures over a whole attribute:
                     captions (FairFace, region-labelled images);
   person_preference share of a subgroup's images more similar to "a photo of a person" than to
                     every value prompt of the attribute ("a photo of a man", ...);
-  self_similarity   mean cosine similarity between the image embeddings of a subgroup.
+  self_similarity   mean cosine similarity between the image embeddings of a subgroup;
+and for captioning models, on the captions they wrote for the evaluation images:
+  bleu4             corpus BLEU-4 against the images' captions, overall and per subgroup;
+  caption_gender_error, caption_gender_neutral
+                    share of images of annotated gender whose caption names the other gender,
+                    or none, overall and per subgroup.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import pandas as pd
 
 from biasamp import manifest, tables
 from biasamp.manifest import DEMOGRAPHICS
+from biasamp.metrics.captioning import corpus_bleu, gender_outcomes
 from biasamp.metrics.fairness import max_skew, ndkl
 from biasamp.metrics.markedness import person_preference, self_similarity
 from biasamp.metrics.retrieval import recall_at_k, target_ranks
@@ -36,11 +42,16 @@ MIX_METRICS = ("mix_gender_bias", "mix_generated_share", "mix_flagged_excluded",
                "data_bad_images_skipped")
 
 
-def metric_names(evaluation: dict) -> list[str]:
-    """Every metric name the study's table will hold, in display order."""
+CAPTION_METRICS = ("bleu4", "caption_gender_error", "caption_gender_neutral")
+
+
+def metric_names(evaluation: dict, captioning: bool = False) -> list[str]:
+    """Every metric name the study's table will hold, in display order (``captioning``: some
+    model writes captions)."""
     k = evaluation["bias_k"]
     return [*(f"recall@{r}" for r in evaluation["recall_k"]), f"maxskew@{k}", f"ndkl@{k}",
-            "person_preference", "self_similarity", *MIX_METRICS]
+            "person_preference", "self_similarity",
+            *(CAPTION_METRICS if captioning else ()), *MIX_METRICS]
 
 
 def attribute_values(test: pd.DataFrame) -> dict[str, list[str]]:
@@ -152,9 +163,41 @@ def markedness(
     return values
 
 
+def caption_measurements(test: pd.DataFrame, generated: list[str]) -> list[tuple[str, str, float]]:
+    """bleu4 (sets with captions) and the gender outcomes of the generated captions, overall
+    and per subgroup."""
+    groups = [("", np.ones(len(test), dtype=bool))] + [
+        (f"{a}:{v}", test[a].eq(v).fillna(False).to_numpy(dtype=bool))
+        for a, values in attribute_values(test).items() for v in values]
+    values = []
+    if has_captions(test):
+        references = queries_per_image(test)
+        values += [("bleu4", name, corpus_bleu([generated[i] for i in np.flatnonzero(members)],
+                                               [references[i] for i in np.flatnonzero(members)]))
+                   for name, members in groups if members.any()]
+    genders = test["gender"].astype(object).where(test["gender"].notna(), None) \
+        if "gender" in test else [None] * len(test)
+    outcomes = np.array(gender_outcomes(generated, list(genders)), dtype=object)
+    for name, members in groups:
+        judged = outcomes[members & (outcomes != None)]  # noqa: E711  (elementwise)
+        if len(judged):
+            values += [("caption_gender_error", name, float((judged == "error").mean())),
+                       ("caption_gender_neutral", name, float((judged == "neutral").mean()))]
+    return values
+
+
+def queries_per_image(test: pd.DataFrame) -> list[list[str]]:
+    """Every caption of each image (the ``captions`` lists, or the ``caption`` column)."""
+    captions, targets = queries(test)
+    out: list[list[str]] = [[] for _ in range(len(test))]
+    for caption, target in zip(captions, targets, strict=True):
+        out[target].append(caption)
+    return out
+
+
 def evaluate_model(
     model_settings: dict, model_path: str, dataset_manifest: str, evaluation: dict,
-    keys: dict, out_metrics: str, device: str = "cpu",
+    keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
 ) -> pd.DataFrame:
     real = manifest.read(dataset_manifest)
     test = real[real["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
@@ -174,6 +217,9 @@ def evaluate_model(
     neutral = neutral_queries(test, captions)
     values += neutral_query_bias(image_emb, encode_texts(neutral), test, evaluation["bias_k"])
     values += markedness(image_emb, test, encode_texts)
+    if captions_csv:
+        written = pd.read_csv(captions_csv, dtype=str, keep_default_na=False).set_index("id")
+        values += caption_measurements(test, written["caption"].reindex(test["id"]).tolist())
     frame = tables.measurements(keys, values)
     tables.write(frame, out_metrics)
     log.info("evaluated %s on %d images, %d captions, %d neutral queries:\n%s", model_path,

@@ -14,7 +14,7 @@ from biasamp.datasets import DATASETS
 from biasamp.evaluate import metric_names
 from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
-from biasamp.models import MODELS
+from biasamp.models import MODELS, is_captioner
 from biasamp.plot import figure_stem
 from biasamp.study import generation_plan, ratio_label
 from biasamp.wordlists import VERSION as WORDLISTS_VERSION
@@ -98,6 +98,20 @@ def evaluate_code(wildcards):
     return kind_code(MODELS, model_settings(wildcards), "biasamp.evaluate")
 
 
+def caption_code(wildcards):
+    return kind_code(MODELS, model_settings(wildcards))
+
+
+def model_captions(wildcards):
+    """The captions a captioning model wrote for the evaluation images ([] for others)."""
+    if not is_captioner(model_settings(wildcards)):
+        return []
+    return f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv".format(**wildcards)
+
+
+CAPTIONING = any(is_captioner(m) for m in config["models"].values())
+
+
 def images_to_generate(wildcards):
     """Which images the generate jobs render: those some mix uses (biasamp.study)."""
     return generation_plan(
@@ -140,7 +154,7 @@ def measurement_tables():
 def figure_paths():
     return expand(
         "results/figures/{stem}.{ext}",
-        stem=[figure_stem(m) for m in metric_names(config["evaluation"])],
+        stem=[figure_stem(m) for m in metric_names(config["evaluation"], CAPTIONING)],
         ext=config["plot"]["formats"],
     )
 

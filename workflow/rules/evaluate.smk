@@ -1,9 +1,31 @@
-rule evaluate:
-    """Quality and bias of one trained model on real images: its dataset's test split or an
-    evaluation set."""
+rule caption:
+    """Captions a captioning model (kind coca) writes for the evaluation images (beam search)."""
     input:
         model=rules.train.output.model,
         dataset=evaluation_images,
+    output:
+        captions=f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv",
+    log:
+        f"results/logs/caption/{EVALUATION.removeprefix('results/')}/{{model}}/{{evalset}}.log",
+    conda:
+        ENV
+    resources:
+        gpu=lambda wildcards: min(model_settings(wildcards)["gpus"], 1),
+    params:
+        settings=model_settings,
+        batch_size=config["evaluation"]["batch_size"],
+        code=caption_code,
+    script:
+        "../scripts/caption.py"
+
+
+rule evaluate:
+    """Quality and bias of one trained model on real images: its dataset's test split or an
+    evaluation set (and of the captions it wrote, for a captioning model)."""
+    input:
+        model=rules.train.output.model,
+        dataset=evaluation_images,
+        captions=model_captions,
     output:
         metrics=f"{EVALUATION}/{{model}}/{{evalset}}.csv",
     log:

@@ -13,7 +13,7 @@ rule plot:
     conda:
         ENV
     params:
-        metrics=metric_names(config["evaluation"]),
+        metrics=metric_names(config["evaluation"], CAPTIONING),
         interval=config["plot"]["interval"],
         code=code_fingerprint("biasamp.plot"),
     script:

@@ -11,4 +11,5 @@ evaluate_model(
     evaluation=snakemake.params.evaluation,
     keys=snakemake.params.table_keys,
     out_metrics=snakemake.output.metrics,
+    captions_csv=snakemake.input.captions or None,
 )

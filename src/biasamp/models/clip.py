@@ -49,10 +49,70 @@ SCHEMA = {
 }
 
 
+TOY_VOCABULARY = "toy-world"  # stands for the toy world's tokenizer in a model config
+
+
+def toy_merges() -> list[tuple[str, str]]:
+    """BPE merges that spell every word of the toy world's captions, left to right.
+
+    With the 512 byte tokens of open_clip's tokenizer they make a vocabulary of about 650
+    tokens instead of 49,408, so a toy captioner's output layer is small enough to train on a
+    CPU in seconds. Any other text still tokenizes (into shorter pieces, down to bytes).
+    """
+    from biasamp import toyworld
+
+    phrases = [*toyworld.GENDER_WORDS.values(), toyworld.NEUTRAL_WORD, "a an in shirt",
+               *toyworld.SHIRTS, *toyworld.ACTIVITIES, *toyworld.PLACES]
+    merges: dict[tuple[str, str], None] = {}
+    for word in sorted({w for phrase in phrases for w in phrase.split()}):
+        symbols = [*word[:-1], word[-1] + "</w>"]
+        for symbol in symbols[1:]:
+            merges[(symbols[0], symbol)] = None
+            symbols[0] += symbol
+    return list(merges)
+
+
+def _toy_vocabulary_file() -> tuple[Path, int]:
+    """The toy BPE merges as open_clip's tokenizer reads them (gzip, a header line), written
+    once per content to the temporary folder; and the vocabulary size they give."""
+    import gzip
+    import tempfile
+
+    merges = toy_merges()
+    # no newline at the end: the tokenizer would read an empty last line as a merge
+    text = "\n".join(["#version: 0.2", *(f"{a} {b}" for a, b in merges)])
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"biasamp-toy-bpe-{digest}.txt.gz"
+    if not path.exists():
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            out.write(text.encode())
+        os.replace(partial, path)
+    from open_clip.tokenizer import SimpleTokenizer
+
+    return path, max(SimpleTokenizer(bpe_path=str(path)).encoder.values()) + 1
+
+
 def _register_model_configs() -> None:
+    """Make the configs in biasamp/model_configs known to open_clip; a config that names the
+    toy vocabulary gets its tokenizer file and vocabulary size filled in."""
+    import tempfile
+
     import open_clip
 
-    open_clip.add_model_config(MODEL_CONFIGS)
+    folder = Path(tempfile.mkdtemp(prefix="biasamp-model-configs-"))
+    for source in MODEL_CONFIGS.glob("*.json"):
+        config = json.loads(source.read_text())
+        text = config.get("text_cfg", {})
+        if text.get("tokenizer_kwargs", {}).get("bpe_path") == TOY_VOCABULARY:
+            path, size = _toy_vocabulary_file()
+            text["tokenizer_kwargs"]["bpe_path"] = str(path)
+            for section in ("text_cfg", "multimodal_cfg"):
+                if section in config:
+                    config[section]["vocab_size"] = size
+        (folder / source.name).write_text(json.dumps(config))
+    open_clip.add_model_config(folder)
+    shutil.rmtree(folder)
 
 
 def _manifest_dataset(frame: pd.DataFrame, transform, tokens):
@@ -131,6 +191,18 @@ def _finite_loss(create_loss):
     return create
 
 
+def _initialised(create_model_and_transforms, initialise):
+    """Wrap open_clip's model factory so that every model it makes is passed to
+    ``initialise`` (under the trainer's seed, before it resumes from a checkpoint)."""
+
+    def create(*args, **kwargs):
+        model, *rest = create_model_and_transforms(*args, **kwargs)
+        initialise(model)
+        return (model, *rest)
+
+    return create
+
+
 def _drop_torn_checkpoints(folder: Path) -> None:
     """Remove checkpoints a kill interrupted while being written.
 
@@ -149,7 +221,8 @@ def _file_digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _trainer_argv(settings: dict, mix_manifest: str, work: Path, seed: int, device: str):
+def _trainer_argv(settings: dict, mix_manifest: str, work: Path, seed: int, device: str,
+                  options: list[str]):
     argv = [
         "--train-data", str(mix_manifest), "--dataset-type", "csv",
         "--model", settings["arch"], "--epochs", str(settings["epochs"]),
@@ -160,7 +233,7 @@ def _trainer_argv(settings: dict, mix_manifest: str, work: Path, seed: int, devi
         "--logs", str(work), "--name", "run", "--resume", "latest",
         "--save-frequency", "1", "--delete-previous-checkpoint", "--log-every-n-steps", "10",
     ]
-    return argv + (["--grad-checkpointing"] if settings["grad_checkpointing"] else [])
+    return argv + options + (["--grad-checkpointing"] if settings["grad_checkpointing"] else [])
 
 
 @MODELS.register("clip", schema=SCHEMA)
@@ -172,7 +245,16 @@ class Clip:
             model, preprocess, tokenizer, device)
 
     @staticmethod
-    def train(settings: dict, mix_manifest: str, model_path: str, seed: int,
+    def trainer_options(settings: dict) -> list[str]:
+        """Command-line options of open_clip_train particular to this kind."""
+        return []
+
+    @staticmethod
+    def initialise(model) -> None:
+        """Complete the initialisation of a freshly created model (before any checkpoint)."""
+
+    @classmethod
+    def train(cls, settings: dict, mix_manifest: str, model_path: str, seed: int,
               threads: int = 1) -> None:
         """Train on ``mix_manifest`` and write the final weights to ``model_path``.
 
@@ -203,12 +285,15 @@ class Clip:
         # open_clip_train has no registry of data sources; its get_data is the one seam.
         trainer.get_data = manifest_data_source(mix_manifest)
         trainer.create_loss = _finite_loss(trainer_losses.create_loss)
+        trainer.create_model_and_transforms = _initialised(
+            trainer_losses.create_model_and_transforms, cls.initialise)
         # The trainer installs its own log handlers (job log and trainer/run/out.log) and sets
         # every logger to INFO (torch's compiler loggers then flood the log at exit): undo both.
         handlers, logging.root.handlers = logging.root.handlers, []
         levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
         try:
-            status = trainer.main(_trainer_argv(settings, mix_manifest, work, seed, device))
+            status = trainer.main(_trainer_argv(settings, mix_manifest, work, seed, device,
+                                                cls.trainer_options(settings)))
         finally:
             for handler in logging.root.handlers:
                 handler.close()

@@ -1,0 +1,18 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.gpus import claim
+
+device = "cuda" if claim(snakemake.resources.gpu) else "cpu"  # before anything touches CUDA
+
+from biasamp.models.coca import write_captions
+
+write_captions(
+    model_settings=snakemake.params.settings,
+    model_path=snakemake.input.model,
+    dataset_manifest=snakemake.input.dataset,
+    batch_size=snakemake.params.batch_size,
+    out_csv=snakemake.output.captions,
+    device=device,
+)
