@@ -84,3 +84,23 @@ def test_a_non_finite_loss_stops_training_without_a_final_model(mix_manifest, tm
         Clip.train(clip_settings(epochs=2, lr=1e9, warmup=0), str(mix_manifest), str(model),
                    seed=0)
     assert not model.exists()
+
+
+def test_several_processes_train_under_torchrun(mix_manifest, tmp_path):
+    # what a gpus: 2 job does with two GPUs, here on the CPU (gloo): two ranks, each on its
+    # half of every batch through the trainer's DistributedSampler
+    from biasamp.models.clip import launch_trainer
+
+    settings = clip_settings(epochs=2)
+    work = tmp_path / "trainer"
+    work.mkdir()
+    run = {"kind": "biasamp.models.clip:Clip", "settings": settings,
+           "mix_manifest": str(mix_manifest), "work": str(work), "seed": 0, "device": "cpu",
+           "threads": 1}
+    assert launch_trainer(run, processes=2) == 0
+    log = (work / "run" / "out.log").read_text()
+    assert "Running in distributed mode with multiple processes" in log and "total 2." in log
+    assert "world_size: 2" in log
+    # a step takes 16 samples on each of the 2 ranks: the first step reports 32 samples seen
+    assert f"Train Epoch: 0 [ 32/{len(manifest.read(mix_manifest))} " in log
+    assert zipfile.is_zipfile(work / "run" / "checkpoints" / "epoch_2.pt")

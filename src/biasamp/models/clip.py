@@ -236,6 +236,91 @@ def _trainer_argv(settings: dict, mix_manifest: str, work: Path, seed: int, devi
     return argv + options + (["--grad-checkpointing"] if settings["grad_checkpointing"] else [])
 
 
+def run_trainer(kind: str, settings: dict, mix_manifest: str, work: str, seed: int,
+                device: str, threads: int) -> int | None:
+    """One ``open_clip_train`` run in this process: a whole training, or one torchrun rank.
+
+    ``kind`` names the model class (``module:Class``), whose ``trainer_options`` and
+    ``initialise`` apply.
+    """
+    import importlib
+
+    import open_clip as trainer_losses
+    import open_clip_train.main as trainer
+    import torch
+
+    module, _, name = kind.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    torch.set_num_threads(threads)
+    if device == "cpu":
+        _allow_cpu_ranks(torch)
+    _register_model_configs()
+    # open_clip_train has no registry of data sources; its get_data is the one seam.
+    trainer.get_data = manifest_data_source(mix_manifest)
+    trainer.create_loss = _finite_loss(trainer_losses.create_loss)
+    trainer.create_model_and_transforms = _initialised(
+        trainer_losses.create_model_and_transforms, cls.initialise)
+    # The trainer installs its own log handlers (job log and trainer/run/out.log) and sets
+    # every logger to INFO (torch's compiler loggers then flood the log at exit): undo both.
+    handlers, logging.root.handlers = logging.root.handlers, []
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    try:
+        return trainer.main(_trainer_argv(settings, mix_manifest, Path(work), seed, device,
+                                          cls.trainer_options(settings)))
+    finally:
+        for handler in logging.root.handlers:
+            handler.close()
+        logging.root.handlers = handlers
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _allow_cpu_ranks(torch) -> None:
+    """open_clip_train wraps the model as ``DistributedDataParallel(model, device_ids=[device])``
+    whatever the device, which DDP refuses for a CPU module; drop ``device_ids`` there so that
+    ranks on CPUs (gloo) train too (CPU-only clusters, and the tests of the torchrun path)."""
+    ddp = torch.nn.parallel.DistributedDataParallel
+    if getattr(ddp, "biasamp_cpu_ranks", False):
+        return
+
+    class CpuRankDDP(ddp):
+        biasamp_cpu_ranks = True
+
+        def __init__(self, module, device_ids=None, *args, **kwargs):
+            if device_ids and all(torch.device(d).type == "cpu" for d in device_ids):
+                device_ids = None
+            super().__init__(module, device_ids, *args, **kwargs)
+
+    torch.nn.parallel.DistributedDataParallel = CpuRankDDP
+
+
+def launch_trainer(run: dict, processes: int) -> int | None:
+    """Run :func:`run_trainer` with ``run`` here (one process), or under torchrun with
+    ``processes`` ranks (``python -m torch.distributed.run --standalone``); each rank trains
+    on its share of every batch through the trainer's DistributedSampler."""
+    if processes == 1:
+        return run_trainer(**run)
+    import subprocess
+    import sys
+
+    spec = Path(run["work"]) / "launch.json"
+    spec.write_text(json.dumps(run))
+    source_root = str(Path(__file__).resolve().parents[2])  # the folder holding biasamp
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join(filter(None, [source_root,
+                                                       os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc-per-node={processes}", "-m", "biasamp.models.trainer_rank", str(spec)]
+    log.info("launching: %s", " ".join(command))
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    sys.stdout.write(result.stdout + result.stderr)
+    if result.returncode:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise RuntimeError(f"torchrun with {processes} processes failed "
+                           f"(exit {result.returncode}):\n{tail}")
+    return 0
+
+
 @MODELS.register("clip", schema=SCHEMA)
 class Clip:
     """A CLIP model (image and text towers) from open_clip."""
@@ -262,12 +347,8 @@ class Clip:
         resumes from the latest one, unless the settings, seed or mix changed, in which case
         the stale run is removed first.
         """
-        import open_clip as trainer_losses
-        import open_clip_train.main as trainer
         import torch
 
-        torch.set_num_threads(threads)
-        _register_model_configs()
         work = Path(model_path).parent / "trainer"
         run_key = {"settings": settings, "seed": seed, "mix": _file_digest(mix_manifest)}
         key_file = work / "run.json"
@@ -281,25 +362,14 @@ class Clip:
         _drop_torn_checkpoints(work / "run" / "checkpoints")
 
         device = "cuda" if settings["gpus"] > 0 and torch.cuda.is_available() else "cpu"
-        log.info("training %s on %s (%s)", settings["arch"], mix_manifest, device)
-        # open_clip_train has no registry of data sources; its get_data is the one seam.
-        trainer.get_data = manifest_data_source(mix_manifest)
-        trainer.create_loss = _finite_loss(trainer_losses.create_loss)
-        trainer.create_model_and_transforms = _initialised(
-            trainer_losses.create_model_and_transforms, cls.initialise)
-        # The trainer installs its own log handlers (job log and trainer/run/out.log) and sets
-        # every logger to INFO (torch's compiler loggers then flood the log at exit): undo both.
-        handlers, logging.root.handlers = logging.root.handlers, []
-        levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
-        try:
-            status = trainer.main(_trainer_argv(settings, mix_manifest, work, seed, device,
-                                                cls.trainer_options(settings)))
-        finally:
-            for handler in logging.root.handlers:
-                handler.close()
-            logging.root.handlers = handlers
-            for name, level in levels.items():
-                logging.getLogger(name).setLevel(level)
+        # one process per GPU of the job (the allocator made only those visible), under torchrun
+        processes = min(settings["gpus"], torch.cuda.device_count()) if device == "cuda" else 1
+        log.info("training %s on %s (%s, %d process%s)", settings["arch"], mix_manifest, device,
+                 processes, "" if processes == 1 else "es")
+        run = {"kind": f"{cls.__module__}:{cls.__qualname__}", "settings": settings,
+               "mix_manifest": str(mix_manifest), "work": str(work), "seed": seed,
+               "device": device, "threads": threads}
+        status = launch_trainer(run, processes)
         if status not in (None, 0):
             raise RuntimeError(f"open_clip_train stopped with status {status}; see {work}")
 
