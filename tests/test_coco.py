@@ -166,7 +166,7 @@ def test_paper_config_plans_and_a_small_coco_study_runs(coco_root, tiny_pipeline
                                                "fairface": faces}})
     small["generators"]["sd15"].update(height=32, width=32, steps=2, dtype="float32", gpus=0,
                                        batch_size=4, shards=2)
-    small["models"]["clip"] = {"kind": "clip", "arch": "toy-ViT", "epochs": 1, "batch_size": 2}
+    small["models"] = {"clip": {"kind": "clip", "arch": "toy-ViT", "epochs": 1, "batch_size": 2}}
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(small))
     snakemake(workdir)
     table = tables.read(workdir / "results" / "metrics.csv")
