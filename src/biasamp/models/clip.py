@@ -318,6 +318,7 @@ def launch_trainer(run: dict, processes: int) -> int | None:
         return run_trainer(**run)
     import subprocess
     import sys
+    from collections import deque
 
     spec = Path(run["work"]) / "launch.json"
     spec.write_text(json.dumps(run))
@@ -328,12 +329,16 @@ def launch_trainer(run: dict, processes: int) -> int | None:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                f"--nproc-per-node={processes}", "-m", "biasamp.models.trainer_rank", str(spec)]
     log.info("launching: %s", " ".join(command))
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    sys.stdout.write(result.stdout + result.stderr)
-    if result.returncode:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+    tail: deque[str] = deque(maxlen=20)
+    # the ranks' output goes to this job's log as it comes (progress), its end into the error
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as ranks:
+        for line in ranks.stdout:
+            sys.stdout.write(line)
+            tail.append(line)
+    if ranks.returncode:
         raise RuntimeError(f"torchrun with {processes} processes failed "
-                           f"(exit {result.returncode}):\n{tail}")
+                           f"(exit {ranks.returncode}):\n{''.join(tail)}")
     return 0
 
 
