@@ -81,6 +81,7 @@ def test_a_captioner_in_the_study(tmp_path):
     config["ratios"] = [0, 1]
     config["models"] = {"coca": {"kind": "coca", "epochs": 1, "batch_size": 32, "beams": 2,
                                  "caption_tokens": 14}}
+    config["evaluation"]["threads"] = 2
     workdir = copy_workflow(tmp_path, config)
     snakemake(workdir)
     table = tables.read(workdir / "results" / "metrics.csv")
@@ -93,6 +94,9 @@ def test_a_captioner_in_the_study(tmp_path):
     manifest_rows = pd.read_parquet(workdir / "results/toy/data/manifest.parquet")
     assert len(captions) == int((manifest_rows["split"] == "test").sum())
     assert captions["caption"].str.len().gt(0).all()
+    log = (workdir / "results/logs/caption/toy/evaluation/toy-amplify/ratio~1/seed~0/coca/"
+           "test.log").read_text()
+    assert "(cpu, 2 threads, 2 beams)" in log  # evaluation.threads
     for name in ("bleu4", "caption_gender_error"):
         assert (workdir / "results" / "figures" / f"{name}.png").stat().st_size > 0
     assert np.isfinite(coca["value"].dropna()).all()

@@ -55,6 +55,10 @@ def test_study_runs_end_to_end(study):
     assert provenance["word_lists"]["version"] == wordlists.VERSION
     assert provenance["config"]["seeds"] == [0] and provenance["libraries"]["torch"]
     assert provenance["config"]["evaluation"]["published_normalisation"] is False  # defaults
+    # evaluate jobs compute with the rule's threads (evaluation.threads, default 1), not with
+    # every core of the machine
+    log = study / "results/logs/evaluate/toy/evaluation/toy-amplify/ratio~0.5/seed~0/clip/test.log"
+    assert "(cpu, 1 thread)" in log.read_text()
     model_dir = study / "results/toy/models/toy-amplify/ratio~0.5/seed~0/clip"
     assert (model_dir / "model.pt").exists()
     assert "Train Epoch: 0" in (model_dir / "trainer/run/out.log").read_text()

@@ -198,7 +198,11 @@ def queries_per_image(test: pd.DataFrame) -> list[list[str]]:
 def evaluate_model(
     model_settings: dict, model_path: str, dataset_manifest: str, evaluation: dict,
     keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
+    threads: int = 1,
 ) -> pd.DataFrame:
+    import torch
+
+    torch.set_num_threads(threads)
     real = manifest.read(dataset_manifest)
     test = real[real["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
     model = MODELS.get(model_settings["kind"]).implementation.load(model_path, device)
@@ -222,7 +226,8 @@ def evaluate_model(
         values += caption_measurements(test, written["caption"].reindex(test["id"]).tolist())
     frame = tables.measurements(keys, values)
     tables.write(frame, out_metrics)
-    log.info("evaluated %s on %d images, %d captions, %d neutral queries:\n%s", model_path,
-             len(test), len(captions), len(neutral),
+    log.info("evaluated %s on %d images, %d captions, %d neutral queries (%s, %d thread%s):\n%s",
+             model_path, len(test), len(captions), len(neutral), device, torch.get_num_threads(),
+             "" if torch.get_num_threads() == 1 else "s",
              frame.loc[frame["group"] == "", ["metric", "value"]].to_string(index=False))
     return frame

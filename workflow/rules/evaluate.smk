@@ -9,6 +9,7 @@ rule caption:
         f"results/logs/caption/{EVALUATION.removeprefix('results/')}/{{model}}/{{evalset}}.log",
     conda:
         ENV
+    threads: config["evaluation"]["threads"]
     resources:
         gpu=lambda wildcards: min(model_settings(wildcards)["gpus"], 1),
     params:
@@ -32,6 +33,7 @@ rule evaluate:
         f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/{{model}}/{{evalset}}.log",
     conda:
         ENV
+    threads: config["evaluation"]["threads"]
     params:
         settings=model_settings,
         evaluation=evaluation_settings(),

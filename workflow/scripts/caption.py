@@ -15,4 +15,5 @@ write_captions(
     batch_size=snakemake.params.batch_size,
     out_csv=snakemake.output.captions,
     device=device,
+    threads=snakemake.threads,
 )

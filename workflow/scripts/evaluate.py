@@ -12,4 +12,5 @@ evaluate_model(
     keys=snakemake.params.table_keys,
     out_metrics=snakemake.output.metrics,
     captions_csv=snakemake.input.captions or None,
+    threads=snakemake.threads,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import logging
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ from biasamp.models import MODELS
 from biasamp.models.clip import SCHEMA as CLIP_SCHEMA
 from biasamp.models.clip import Clip
 from biasamp.models.decoding import beam_search
+
+log = logging.getLogger(__name__)
 
 SCHEMA = copy.deepcopy(CLIP_SCHEMA)
 SCHEMA["properties"].update({
@@ -106,9 +109,13 @@ class CoCa(Clip):
 
 
 def write_captions(model_settings: dict, model_path: str, dataset_manifest: str,
-                   batch_size: int, out_csv: str, device: str = "cpu") -> None:
+                   batch_size: int, out_csv: str, device: str = "cpu", threads: int = 1) -> None:
     """Caption the test images of a manifest: a CSV of ``id`` and ``caption``."""
+    import torch
+
     from biasamp import manifest
+
+    torch.set_num_threads(threads)
 
     real = manifest.read(dataset_manifest)
     test = real[real["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
@@ -117,3 +124,6 @@ def write_captions(model_settings: dict, model_path: str, dataset_manifest: str,
                              model_settings["caption_tokens"])
     pd.DataFrame({"id": test["id"], "caption": np.asarray(captions, dtype=object)}).to_csv(
         out_csv, index=False, quoting=csv.QUOTE_ALL)
+    log.info("captioned %d images with %s (%s, %d thread%s, %d beams)", len(test), model_path,
+             device, torch.get_num_threads(), "" if torch.get_num_threads() == 1 else "s",
+             model_settings["beams"])
