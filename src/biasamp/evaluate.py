@@ -203,8 +203,7 @@ def evaluate_model(
     import torch
 
     torch.set_num_threads(threads)
-    real = manifest.read(dataset_manifest)
-    test = real[real["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
+    test = manifest.read_evaluation_images(dataset_manifest)
     model = MODELS.get(model_settings["kind"]).implementation.load(model_path, device)
     raw = model.encode_images(test, evaluation["batch_size"], normalize=False)
     image_emb = ranking_embeddings(raw)

@@ -83,6 +83,12 @@ def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.Da
     return frame
 
 
+def read_evaluation_images(path: str | os.PathLike) -> pd.DataFrame:
+    """The images a model is evaluated (and captions) on: the manifest's test split, by id."""
+    frame = read(path)
+    return frame[frame["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
+
+
 def read_many(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """Concatenate manifests (e.g. the shards of one generator) in the order given."""
     frames = [read(p) for p in paths]

@@ -116,9 +116,7 @@ def write_captions(model_settings: dict, model_path: str, dataset_manifest: str,
     from biasamp import manifest
 
     torch.set_num_threads(threads)
-
-    real = manifest.read(dataset_manifest)
-    test = real[real["split"] == "test"].sort_values("id", kind="stable").reset_index(drop=True)
+    test = manifest.read_evaluation_images(dataset_manifest)
     model = CoCa.load(model_path, device)
     captions = model.caption(test, batch_size, model_settings["beams"],
                              model_settings["caption_tokens"])
