@@ -16,7 +16,7 @@ from test_phase import settings as phase_settings
 from test_workflow import planned_jobs
 
 from biasamp import manifest
-from biasamp.config import ConfigError, validate_config
+from biasamp.config import ConfigError, validate_entry
 from biasamp.datasets import prepare
 from biasamp.imagestore import ImageReader
 from biasamp.mix import mix, mix_measurements
@@ -60,9 +60,7 @@ def shards(tmp_path_factory):
 def settings(root, **overrides):
     entry = {"kind": "cc3m", "train": str(root / "train"), "test": str(root / "val"),
              **overrides}
-    config = validate_config({"datasets": {"cc3m": entry}, "generators": {"g": {"kind": "toy"}},
-                              "models": {"clip": {"kind": "clip"}}})
-    return config["datasets"]["cc3m"]
+    return validate_entry("datasets", "cc3m", entry)
 
 
 def test_webdataset_shards_are_indexed_in_place(shards, tmp_path):

@@ -12,7 +12,7 @@ from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
 from test_labelled_images import fairface_labels
 
 from biasamp import manifest, tables
-from biasamp.config import ConfigError, validate_config
+from biasamp.config import ConfigError, validate_config, validate_entry
 from biasamp.datasets import prepare
 
 TRAIN = {  # image id -> captions, in annotation-id order
@@ -99,10 +99,7 @@ def test_an_evaluation_set_may_not_be_called_test(coco_root):
 
 def coco_settings(root, **overrides):
     entry = {"kind": "coco", "root": str(root), **overrides}
-    config = validate_config({"datasets": {"coco": entry},
-                              "generators": {"g": {"kind": "toy"}},
-                              "models": {"clip": {"kind": "clip"}}})
-    return config["datasets"]["coco"]
+    return validate_entry("datasets", "coco", entry)
 
 
 def test_coco_manifest(coco_root, tmp_path):

@@ -44,38 +44,127 @@ def clip_settings(**overrides):
     return validate_config(config)["models"]["c"]
 
 
-def test_a_killed_training_job_resumes_from_its_last_checkpoint(mix_manifest, tmp_path):
-    settings = clip_settings(epochs=6)
-    model = tmp_path / "model" / "model.pt"
-    checkpoints = tmp_path / "model" / "trainer" / "run" / "checkpoints"
+def start_and_kill(settings, mix_manifest, model, after_epoch: int) -> int:
+    """Train in a subprocess, kill -9 it once epoch ``after_epoch`` (> 1) is being checkpointed;
+    returns the last epoch whose checkpoint is complete (the previous one is deleted only once
+    the next is complete)."""
+    checkpoints = model.parent / "trainer" / "run" / "checkpoints"
     process = subprocess.Popen([sys.executable, "-c", TRAIN_SCRIPT, repr(settings),
                                 str(mix_manifest), str(model)], start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not list(checkpoints.glob("epoch_2.pt")):
+    while not list(checkpoints.glob(f"epoch_{after_epoch}.pt")):
         assert process.poll() is None and time.time() < deadline, "no checkpoint was written"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not model.exists()
     # a checkpoint torn by the kill (not a complete zip archive) is dropped on resume
-    done = max(int(p.stem.split("_")[1]) for p in checkpoints.glob("epoch_*.pt")
+    return max(int(p.stem.split("_")[1]) for p in checkpoints.glob("epoch_*.pt")
                if zipfile.is_zipfile(p))
-    assert 1 <= done < 6
 
+
+def weights(model):
+    import torch
+
+    return torch.load(model, map_location="cpu", weights_only=True)["state_dict"]
+
+
+def same_weights(a, b) -> bool:
+    import torch
+
+    wa, wb = weights(a), weights(b)
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_a_killed_training_job_resumes_and_ends_as_an_uninterrupted_one(mix_manifest, tmp_path,
+                                                                       capfd):
+    settings = clip_settings(epochs=4)
+    model = tmp_path / "killed" / "model.pt"
+    done = start_and_kill(settings, mix_manifest, model, after_epoch=2)
+    assert 1 <= done < 4
+    capfd.readouterr()
     Clip.train(settings, str(mix_manifest), str(model), seed=0)
-    log = (tmp_path / "model" / "trainer" / "run" / "out.log").read_text()
-    assert f"resuming checkpoint '{checkpoints / f'epoch_{done}.pt'}' (epoch {done})" in log
+    log = capfd.readouterr()
+    log = log.out + log.err
+    checkpoint = model.parent / "trainer" / "run" / "checkpoints" / f"epoch_{done}.pt"
+    assert f"resuming checkpoint '{checkpoint}' (epoch {done})" in log
     assert f"Start epoch {done - 1}" not in log.split("resuming checkpoint")[-1]
     assert model.exists() and not (model.parent / "model.pt.partial").exists()
+    # the data order, augmentations and initialisation derive from the seed and the epoch only
+    uninterrupted = tmp_path / "uninterrupted" / "model.pt"
+    Clip.train(settings, str(mix_manifest), str(uninterrupted), seed=0)
+    assert same_weights(model, uninterrupted)
+    # a finished job keeps its model only, not the trainer's state (3x the model's size)
+    assert sorted(p.name for p in model.parent.iterdir()) == ["model.pt"]
 
 
-def test_a_changed_setting_discards_the_old_run(mix_manifest, tmp_path):
+def test_a_partial_run_of_other_settings_or_code_is_not_resumed(mix_manifest, tmp_path, capfd,
+                                                                 caplog, monkeypatch):
+    import biasamp.models.clip as clip
+
     model = tmp_path / "model.pt"
-    Clip.train(clip_settings(epochs=1), str(mix_manifest), str(model), seed=0)
-    Clip.train(clip_settings(epochs=1, lr=5e-4), str(mix_manifest), str(model), seed=0)
-    log = (tmp_path / "trainer" / "run" / "out.log").read_text()
-    assert "resuming checkpoint" not in log  # a fresh run, not a resume of the old settings
+    for change in ("settings", "code"):
+        start_and_kill(clip_settings(epochs=4), mix_manifest, model, after_epoch=2)
+        capfd.readouterr()
+        if change == "settings":
+            Clip.train(clip_settings(epochs=4, lr=5e-4), str(mix_manifest), str(model), seed=0)
+        else:  # the training code changed since the partial run
+            monkeypatch.setattr(clip, "code_fingerprint", lambda *a, **k: "edited")
+            Clip.train(clip_settings(epochs=4), str(mix_manifest), str(model), seed=0)
+        log = capfd.readouterr()
+        log = log.out + log.err
+        assert "removing stale trainer state" in caplog.text, change
+        caplog.clear()
+        assert "resuming checkpoint" not in log, change
+        model.unlink()
+
+
+def test_rerunning_a_finished_job_with_changed_code_trains_anew(mix_manifest, tmp_path,
+                                                                monkeypatch):
+    # what happens on --forcerun, or when Snakemake reruns train because its code changed: the
+    # new code trains from scratch rather than resuming from the old run's final checkpoint
+    import biasamp.models.clip as clip
+
+    settings = clip_settings(epochs=1)
+    model = tmp_path / "model.pt"
+    Clip.train(settings, str(mix_manifest), str(model), seed=0)
+    first = weights(model)
+    Clip.train(settings, str(mix_manifest), str(model), seed=0)
+    assert same_weights(model, model) and all(
+        (first[k] == v).all() for k, v in weights(model).items())  # deterministic
+    argv = clip._trainer_argv
+    monkeypatch.setattr(clip, "_trainer_argv", lambda settings, *rest: argv(
+        {**settings, "lr": settings["lr"] * 3}, *rest))  # a fix to the learning-rate handling
+    Clip.train(settings, str(mix_manifest), str(model), seed=0)
+    assert any(not (first[k] == v).all() for k, v in weights(model).items())
+
+
+def test_data_order_derives_from_the_replicate_seed_and_epoch():
+    from biasamp.models.clip import _epoch_sampler
+
+    def order(seed, epoch=0, world=1, rank=0):
+        sampler = _epoch_sampler(list(range(40)), world, rank, seed)
+        sampler.set_epoch(epoch)
+        return list(sampler)
+
+    assert order(0) == order(0) and sorted(order(0)) == list(range(40))
+    assert order(0) != order(1)  # replicates see different orders, with one process or many
+    assert order(0, world=2, rank=0) != order(1, world=2, rank=0)
+    assert order(0, epoch=1) != order(0, epoch=0)
+    ranks = order(3, world=2, rank=0) + order(3, world=2, rank=1)
+    assert sorted(ranks) == list(range(40))  # the ranks split one permutation
+
+
+def test_the_toy_tokenizer_file_is_private_and_checked(tmp_path, monkeypatch):
+    from biasamp.models.clip import _toy_vocabulary_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path, size = _toy_vocabulary_file()
+    assert path.parent == tmp_path / "biasamp" and (path.parent.stat().st_mode & 0o077) == 0
+    good = path.read_bytes()
+    path.write_bytes(b"\x1f\x8b planted")  # a file at the expected name is never trusted
+    assert _toy_vocabulary_file() == (path, size) and path.read_bytes() == good
 
 
 def test_a_non_finite_loss_stops_training_without_a_final_model(mix_manifest, tmp_path):

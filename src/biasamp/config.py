@@ -9,6 +9,7 @@ the run before any job starts.
 from __future__ import annotations
 
 import copy
+import os
 from importlib import resources
 
 import yaml
@@ -20,6 +21,8 @@ from biasamp.models import MODELS
 from biasamp.study import ratio_label
 
 SECTIONS = {"datasets": DATASETS, "generators": GENERATORS, "models": MODELS}
+# A ratio is written exactly in paths (biasamp.study.ratio_label); longer labels are refused.
+MAX_RATIO_LABEL = 20
 
 
 class ConfigError(ValueError):
@@ -63,6 +66,37 @@ def _check(instance: dict, schema: dict, prefix: str) -> None:
     raise ConfigError(f"config key '{path or '<top level>'}': {error.message}")
 
 
+def _entry_problems(section: str, name: str, entry: dict, registry) -> list[str]:
+    """Check one entry against the schema of its kind (filling defaults; a schema error
+    raises) and return what its kind's own check finds (missing data files, ...)."""
+    kind = entry["kind"]
+    if kind not in registry:
+        raise ConfigError(
+            f"config key '{section}.{name}.kind': unknown {registry.what} kind {kind!r}; "
+            f"known kinds: {', '.join(registry.names())}"
+        )
+    spec = registry.get(kind)
+    schema = copy.deepcopy(spec.schema)
+    schema.setdefault("properties", {})["kind"] = {"const": kind}
+    _check(entry, schema, f"{section}.{name}")
+    return [f"config key '{section}.{name}.{key}': {message}"
+            for key, message in (spec.check(entry) if spec.check else [])]
+
+
+def validate_entry(section: str, name: str, entry: dict) -> dict:
+    """Validate one entry of ``section`` (datasets, generators, models, evaluation.sets) on its
+    own, in place (filling defaults), and return it.
+
+    >>> validate_entry("models", "clip", {"kind": "clip"})["arch"]
+    'toy-ViT'
+    """
+    registry = {**SECTIONS, "evaluation.sets": DATASETS}[section]
+    problems = _entry_problems(section, name, entry, registry)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return canonical(entry)
+
+
 def validate_config(config: dict) -> dict:
     """Validate ``config`` in place (filling defaults) and return it.
 
@@ -79,26 +113,83 @@ def validate_config(config: dict) -> dict:
     missing = []  # data the entries point to that is not there: all named in one message
     for section, (entries, registry) in sections.items():
         for name, entry in entries.items():
-            kind = entry["kind"]
-            if kind not in registry:
-                raise ConfigError(
-                    f"config key '{section}.{name}.kind': unknown {registry.what} kind {kind!r}; "
-                    f"known kinds: {', '.join(registry.names())}"
-                )
-            spec = registry.get(kind)
-            schema = copy.deepcopy(spec.schema)
-            schema.setdefault("properties", {})["kind"] = {"const": kind}
-            _check(entry, schema, f"{section}.{name}")
-            missing += [f"config key '{section}.{name}.{key}': {message}"
-                        for key, message in (spec.check(entry) if spec.check else [])]
+            missing += _entry_problems(section, name, entry, registry)
+    missing += compatibility_problems(config)
     if missing:
         raise ConfigError("\n".join(missing))
-    labels = [ratio_label(r) for r in config["ratios"]]
-    if len(set(labels)) != len(labels):
-        raise ConfigError(f"config key 'ratios': values {labels} collide once written in paths")
+    for i, ratio in enumerate(config["ratios"]):
+        if len(ratio_label(ratio)) > MAX_RATIO_LABEL:
+            raise ConfigError(
+                f"config key 'ratios.{i}': {ratio!r} is written {ratio_label(ratio)} in paths "
+                f"(every ratio is written exactly); use at most {MAX_RATIO_LABEL - 2} decimals")
     for key in list(config):
         config[key] = canonical(config[key])
     return config
+
+
+def compatibility_problems(config: dict) -> list[str]:
+    """What the entries' schemas cannot see alone: a generator given a dataset it cannot
+    render, a model whose batch (per process × processes) exceeds a dataset's training split."""
+    problems = []
+    for name, generator in config["generators"].items():
+        allowed = GENERATORS.get(generator["kind"]).datasets
+        for dataset, settings in config["datasets"].items():
+            if allowed is not None and settings["kind"] not in allowed:
+                problems.append(
+                    f"config key 'generators.{name}.kind': a {generator['kind']} generator "
+                    f"renders captions of {' or '.join(allowed)} datasets only, and dataset "
+                    f"'{dataset}' is of kind {settings['kind']}; use another generator kind "
+                    f"(e.g. diffusers) or another dataset")
+    for dataset, settings in config["datasets"].items():
+        size = DATASETS.get(settings["kind"]).train_size
+        if size is None:
+            continue
+        for name, model in config["models"].items():
+            processes = max(1, model["gpus"])
+            if model["batch_size"] * processes > size(settings):
+                problems.append(
+                    f"config key 'models.{name}.batch_size': a batch of {model['batch_size']} "
+                    f"per process × {processes} process(es) is more than the "
+                    f"{size(settings)} training images of dataset '{dataset}'; lower it")
+    return problems
+
+
+def check_yaml_file(path: str | os.PathLike) -> None:
+    """Stop with the file, line and column of a YAML syntax error in ``path`` (Snakemake's
+    own message names neither)."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            yaml.safe_load(stream)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML: {error.problem or error}; "
+                          f"{error.context or ''}".rstrip("; ")) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not a valid YAML file ({error})") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m biasamp.config FILE...``: check study configs as the workflow would (YAML
+    syntax, schemas, data files), e.g. before submitting a study to a cluster."""
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths:
+        print("usage: python -m biasamp.config CONFIG.yaml...", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in paths:
+        try:
+            check_yaml_file(path)
+            with open(path, encoding="utf-8") as stream:
+                validate_config(yaml.safe_load(stream))
+        except (ConfigError, OSError) as error:
+            print(f"{path}: invalid:\n{error}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path}: valid")
+    return 1 if failed else 0
 
 
 def canonical(value):
@@ -109,3 +200,7 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return value
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

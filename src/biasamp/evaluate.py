@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from biasamp import manifest, tables
+from biasamp.inputs import REBUILD, read_csv, reading
 from biasamp.manifest import DEMOGRAPHICS
 from biasamp.metrics.captioning import corpus_bleu, gender_outcomes
 from biasamp.metrics.fairness import max_skew, ndkl
@@ -195,6 +196,18 @@ def queries_per_image(test: pd.DataFrame) -> list[list[str]]:
     return out
 
 
+def read_written_captions(path: str, ids: pd.Series) -> list[str]:
+    """The caption a model wrote for each of ``ids``, from its captions file."""
+    written = read_csv(path, "captions file", REBUILD, dtype=str, keep_default_na=False)
+    with reading(path, "captions file", REBUILD):
+        written = written.set_index("id")["caption"]
+        missing = ids[~ids.isin(written.index)]
+        if len(missing):
+            raise ValueError(f"no caption for {len(missing)} evaluation images, e.g. "
+                             f"{missing.iloc[0]}")
+    return written.reindex(ids).tolist()
+
+
 def evaluate_model(
     model_settings: dict, model_path: str, dataset_manifest: str, evaluation: dict,
     keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
@@ -204,6 +217,7 @@ def evaluate_model(
 
     torch.set_num_threads(threads)
     test = manifest.read_evaluation_images(dataset_manifest)
+    written = read_written_captions(captions_csv, test["id"]) if captions_csv else None
     model = MODELS.get(model_settings["kind"]).implementation.load(model_path, device)
     raw = model.encode_images(test, evaluation["batch_size"], normalize=False)
     image_emb = ranking_embeddings(raw)
@@ -221,8 +235,7 @@ def evaluate_model(
     values += neutral_query_bias(image_emb, encode_texts(neutral), test, evaluation["bias_k"])
     values += markedness(image_emb, test, encode_texts)
     if captions_csv:
-        written = pd.read_csv(captions_csv, dtype=str, keep_default_na=False).set_index("id")
-        values += caption_measurements(test, written["caption"].reindex(test["id"]).tolist())
+        values += caption_measurements(test, written)
     frame = tables.measurements(keys, values)
     tables.write(frame, out_metrics)
     log.info("evaluated %s on %d images, %d captions, %d neutral queries (%s, %d thread%s):\n%s",

@@ -64,5 +64,5 @@ def generate_shard(
                 "neutral_caption": row.get("neutral_caption"),
             })
             progress.update()
-    manifest.write(pd.DataFrame(out, columns=None if out else list(manifest.REQUIRED)),
-                   out_manifest)
+    columns = None if out else [*manifest.REQUIRED, *manifest.GENERATED]  # a shard with no image
+    manifest.write(pd.DataFrame(out, columns=columns), out_manifest)

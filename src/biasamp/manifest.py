@@ -25,11 +25,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from biasamp.inputs import REBUILD, reading
+
 # Parquet metadata key holding a manifest's attrs (e.g. {"bad_images_skipped": 3}).
 ATTRS_KEY = b"biasamp"
 
 REQUIRED = ("id", "split", "source", "caption", "image_path", "image_offset", "image_length")
 DEMOGRAPHICS = ("gender", "skin", "ethnicity", "age", "region")
+GENERATED = ("source_id", "prompt", "image_seed", "generator", "flagged")  # generated rows add
+
+
+def archive_path(manifest_path: str | os.PathLike) -> Path:
+    """Where a dataset kind that stores its images (``archive=True`` in its registry entry)
+    writes them: ``images.tar`` beside the manifest, an output of the workflow like it."""
+    return Path(manifest_path).with_name("images.tar")
 
 
 class ManifestError(ValueError):
@@ -68,18 +77,17 @@ def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read a manifest and check it holds the contract's columns."""
-    try:
+    """Read a manifest and check it holds the contract's columns; a missing, truncated or
+    corrupt file is an error that names it."""
+    with reading(path, "manifest (Parquet)", REBUILD):
         parquet = pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise ManifestError(f"manifest {path} does not exist") from None
-    frame = parquet.read(columns=list(columns) if columns else None).to_pandas()
-    # file-level metadata: written by manifest.write and by streaming writers alike
-    frame.attrs = json.loads((parquet.metadata.metadata or {}).get(ATTRS_KEY, b"{}"))
+        frame = parquet.read(columns=list(columns) if columns else None).to_pandas()
+        # file-level metadata: written by manifest.write and by streaming writers alike
+        frame.attrs = json.loads((parquet.metadata.metadata or {}).get(ATTRS_KEY, b"{}"))
     if columns is None:
         missing = [c for c in REQUIRED if c not in frame]
         if missing:
-            raise ManifestError(f"manifest {path} lacks columns {missing}")
+            raise ManifestError(f"manifest {path} lacks columns {missing}; {REBUILD}")
     return frame
 
 

@@ -28,6 +28,8 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
     (``flagged``) and so left their real image in place.
     """
     train = training_rows(real).assign(source_id=lambda f: f["id"])
+    if "source_id" not in generated:  # no generated image at all (a study of ratio 0 only)
+        generated = generated.assign(source_id=pd.Series(dtype="string"))
     by_source = generated.set_index("source_id", drop=False)
     flagged = by_source["flagged"].fillna(False).astype(bool) if "flagged" in by_source else None
     usable = None

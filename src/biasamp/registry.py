@@ -19,6 +19,14 @@ class Kind:
     schema: dict = field(default_factory=dict)  # JSON schema of the entry's settings
     # checks a schema cannot say; returns a problem per offending key (key, message)
     check: Callable[[dict], list[tuple[str, str]]] | None = None
+    # dataset kinds: writes its images into an archive beside its manifest (the workflow
+    # declares it as an output), rather than referencing the user's files in place
+    archive: bool = False
+    # dataset kinds: the number of training images, where the settings fix it (None: known
+    # only once prepared); validation checks every model's batch against it
+    train_size: Callable[[dict], int] | None = None
+    # generator kinds: the dataset kinds whose captions it can render (None: any)
+    datasets: tuple[str, ...] | None = None
 
 
 class Registry:
@@ -26,13 +34,15 @@ class Registry:
         self.what = what  # e.g. "generator", used in error messages
         self._kinds: dict[str, Kind] = {}
 
-    def register(self, name: str, schema: dict, check: Callable | None = None) -> Callable:
-        """Decorator: ``@GENERATORS.register("toy", schema=...)`` on a class or function."""
+    def register(self, name: str, schema: dict, check: Callable | None = None,
+                 **capabilities) -> Callable:
+        """Decorator: ``@GENERATORS.register("toy", schema=...)`` on a class or function;
+        ``capabilities`` are the further fields of :class:`Kind`."""
 
         def decorate(implementation):
             if name in self._kinds:
                 raise ValueError(f"{self.what} kind {name!r} is registered twice")
-            self._kinds[name] = Kind(name, implementation, schema, check)
+            self._kinds[name] = Kind(name, implementation, schema, check, **capabilities)
             return implementation
 
         return decorate

@@ -11,12 +11,16 @@ from biasamp.seeding import derive_seed
 
 
 def ratio_label(ratio: float) -> str:
-    """The contamination ratio as written in paths and tables.
+    """The contamination ratio as written in paths: the shortest positional decimal that reads
+    back as exactly the same float, so a job that parses its path label gets the configured
+    ratio (and replaces as many images as the generate stage planned for).
 
-    >>> [ratio_label(r) for r in (0, 0.25, 1.0, 0.1 + 0.2)]
-    ['0', '0.25', '1', '0.3']
+    >>> [ratio_label(r) for r in (0, 0.25, 1.0, 1e-05, 0.12152777708, 0.1 + 0.2)]
+    ['0', '0.25', '1', '0.00001', '0.12152777708', '0.30000000000000004']
+    >>> all(float(ratio_label(r)) == r for r in (0.1, 2 / 3, 1e-05))
+    True
     """
-    return f"{float(ratio):g}"
+    return np.format_float_positional(float(ratio), trim="-")
 
 
 def shard_bounds(n_items: int, n_shards: int, shard: int) -> tuple[int, int]:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from biasamp.inputs import REBUILD, InputFileError, read_csv
+
 COLUMNS = ("dataset", "generator", "ratio", "seed", "model", "evalset", "metric", "group",
            "value")
 KEYS = ("dataset", "generator", "ratio", "seed", "model", "evalset")
@@ -38,12 +40,17 @@ def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def read(path: str | os.PathLike) -> pd.DataFrame:
-    return pd.read_csv(
-        path, dtype={"dataset": str, "generator": str, "ratio": float, "seed": int,
-                     "model": str, "evalset": str, "metric": str, "group": str,
-                     "value": float},
+    """A measurement table; a missing or corrupt file is an error that names it."""
+    frame = read_csv(
+        path, "measurement table", REBUILD,
+        dtype={"dataset": str, "generator": str, "ratio": float, "seed": int, "model": str,
+               "evalset": str, "metric": str, "group": str, "value": float},
         keep_default_na=False, na_values={"value": ["", "nan", "NaN"]},
     )
+    if tuple(frame.columns) != COLUMNS:
+        raise InputFileError(f"{path}: a measurement table has the columns {list(COLUMNS)}, "
+                             f"this one {list(frame.columns)}; {REBUILD}")
+    return frame
 
 
 def aggregate(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> pd.DataFrame:

@@ -1,12 +1,6 @@
 # Config validation, wildcard constraints, paths and every input function of the workflow.
-import sys
-from pathlib import Path
-
+# (The Snakefile puts the package in src/ on the path, before the config is read.)
 from snakemake.exceptions import WorkflowError
-
-# The package lives in src/; jobs (local, conda or SLURM) import it from there too, so the
-# code that runs is always the code that was fingerprinted.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import biasamp
 from biasamp.config import ConfigError, validate_config
@@ -29,6 +23,8 @@ RATIOS = [ratio_label(r) for r in config["ratios"]]
 # "test" is each dataset's own test split; the others are entries of evaluation.sets
 EVALSETS = ["test", *config["evaluation"]["sets"]]
 ENV = "../../envs/biasamp.yaml"
+DATA = "results/{dataset}/data"
+EVALSET = "results/evalsets/{evalset}"
 MIX = "results/{dataset}/mixes/{generator}/ratio~{ratio}/seed~{seed}"
 MODEL = "results/{dataset}/models/{generator}/ratio~{ratio}/seed~{seed}/{model}"
 EVALUATION = "results/{dataset}/evaluation/{generator}/ratio~{ratio}/seed~{seed}"
@@ -56,15 +52,44 @@ def model_settings(wildcards):
     return config["models"][wildcards.model]
 
 
+def train_threads(wildcards):
+    """A training job's cores: the model's compute threads plus its data-loader workers (per
+    process; one process per GPU)."""
+    settings = model_settings(wildcards)
+    return settings["threads"] + settings["workers"] * max(1, settings["gpus"])
+
+
 def evalset_settings(wildcards):
     return config["evaluation"]["sets"][wildcards.evalset]
 
 
+def writes_archive(settings):
+    """Whether an entry's dataset kind stores its images in an archive (the toy world) rather
+    than referencing the user's files in place."""
+    return DATASETS.get(settings["kind"]).archive
+
+
+def names_where(entries, condition):
+    """A wildcard constraint matching the entries that satisfy ``condition`` (or nothing)."""
+    return "|".join(n for n, s in entries.items() if condition(s)) or "(?!)"
+
+
+def dataset_archive(wildcards):
+    """The dataset's image archive, where its kind writes one."""
+    if not writes_archive(dataset_settings(wildcards)):
+        return []
+    return [f"{DATA}/images.tar".format(**wildcards)]
+
+
 def evaluation_images(wildcards):
-    """The manifest a model is evaluated on: its dataset's, or an evaluation set's."""
+    """The manifest a model is evaluated on, and the archive of its images where there is one:
+    its dataset's (evalset test), or an evaluation set's."""
     if wildcards.evalset == "test":
-        return f"results/{wildcards.dataset}/data/manifest.parquet"
-    return f"results/evalsets/{wildcards.evalset}/manifest.parquet"
+        folder, settings = DATA.format(**wildcards), dataset_settings(wildcards)
+    else:
+        folder, settings = EVALSET.format(**wildcards), evalset_settings(wildcards)
+    archive = [f"{folder}/images.tar"] if writes_archive(settings) else []
+    return {"dataset": f"{folder}/manifest.parquet", "images": archive}
 
 
 def evaluation_settings():
@@ -121,13 +146,26 @@ def images_to_generate(wildcards):
     )
 
 
-def generation_shards(wildcards):
+SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
+
+
+def generation_shards(wildcards, ext="parquet"):
+    """The shards of generated images a mix draws on: all of the generator's, or none for
+    ratio 0 (which uses no generated image, so a baseline-only study generates nothing)."""
+    if float(wildcards.ratio) == 0:
+        return []
     return expand(
-        "results/{dataset}/generated/{generator}/shard-{shard}.parquet",
+        f"{SHARD}.{ext}",
         dataset=wildcards.dataset,
         generator=wildcards.generator,
         shard=range(generator_settings(wildcards)["shards"]),
     )
+
+
+def training_images(wildcards):
+    """The archives a model's training reads its images from: the dataset's and the
+    generator's (declared, so a rebuilt or replaced archive retrains)."""
+    return dataset_archive(wildcards) + generation_shards(wildcards, "tar")
 
 
 def study_grid(pattern):
@@ -151,6 +189,48 @@ def measurement_tables():
     )
 
 
+def study_files():
+    """Every file the study makes, intermediates included: a deleted or damaged one is then
+    rebuilt (with what depends on it) rather than silently missing. Snakemake alone only
+    rebuilds an intermediate file when something downstream is out of date."""
+    datasets = [
+        path
+        for name, settings in config["datasets"].items()
+        for path in [f"results/{name}/data/manifest.parquet"]
+        + ([f"results/{name}/data/images.tar"] if writes_archive(settings) else [])
+    ]
+    evalsets = [
+        path
+        for name, settings in config["evaluation"]["sets"].items()
+        for path in [f"results/evalsets/{name}/manifest.parquet"]
+        + ([f"results/evalsets/{name}/images.tar"] if writes_archive(settings) else [])
+    ]
+    shards = []
+    if max(config["ratios"]) > 0:
+        shards = [
+            f"results/{dataset}/generated/{name}/shard-{k}.{ext}"
+            for dataset in config["datasets"]
+            for name, settings in config["generators"].items()
+            for k in range(settings["shards"])
+            for ext in ("parquet", "tar")
+        ]
+    captions = [
+        path
+        for path in study_grid(f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv")
+        if is_captioner(config["models"][path.split("/")[-2]])
+    ]
+    return sorted(
+        set(
+            datasets
+            + evalsets
+            + shards
+            + study_grid(f"{MIX}/manifest.parquet")
+            + study_grid(f"{MODEL}/model.pt")
+            + captions
+        )
+    )
+
+
 def figure_paths():
     return expand(
         "results/figures/{stem}.{ext}",
@@ -160,7 +240,7 @@ def figure_paths():
 
 
 def final_outputs():
-    return ["results/metrics.csv", "results/provenance.json", *figure_paths()]
+    return ["results/metrics.csv", "results/provenance.json", *figure_paths(), *study_files()]
 
 
 def measurement_keys(wildcards):

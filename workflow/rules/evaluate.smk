@@ -1,8 +1,8 @@
 rule caption:
     """Captions a captioning model (kind coca) writes for the evaluation images (beam search)."""
     input:
+        unpack(evaluation_images),
         model=rules.train.output.model,
-        dataset=evaluation_images,
     output:
         captions=f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv",
     log:
@@ -24,8 +24,8 @@ rule evaluate:
     """Quality and bias of one trained model on real images: its dataset's test split or an
     evaluation set (and of the captions it wrote, for a captioning model)."""
     input:
+        unpack(evaluation_images),
         model=rules.train.output.model,
-        dataset=evaluation_images,
         captions=model_captions,
     output:
         metrics=f"{EVALUATION}/{{model}}/{{evalset}}.csv",

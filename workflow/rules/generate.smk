@@ -1,10 +1,10 @@
 rule generate:
     """Generate one shard: an image per real training caption of that shard that a mix uses."""
     input:
-        dataset=rules.prepare.output.manifest,
+        dataset=f"{DATA}/manifest.parquet",
     output:
-        manifest="results/{dataset}/generated/{generator}/shard-{shard}.parquet",
-        archive="results/{dataset}/generated/{generator}/shard-{shard}.tar",
+        manifest=f"{SHARD}.parquet",
+        archive=f"{SHARD}.tar",
     log:
         "results/logs/generate/{dataset}/{generator}/shard-{shard}.log",
     conda:

@@ -1,7 +1,7 @@
 rule mix:
     """Replace round(ratio x N) real training images by generated ones (nested across ratios)."""
     input:
-        dataset=rules.prepare.output.manifest,
+        dataset=f"{DATA}/manifest.parquet",
         shards=generation_shards,
     output:
         manifest=f"{MIX}/manifest.parquet",

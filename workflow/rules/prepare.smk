@@ -1,9 +1,11 @@
 rule prepare:
-    """Turn a dataset into the canonical manifest (all splits) plus its image archives."""
+    """Turn a dataset into the canonical manifest (all splits); its images stay in place."""
     output:
-        manifest="results/{dataset}/data/manifest.parquet",
+        manifest=f"{DATA}/manifest.parquet",
     log:
         "results/logs/prepare/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_where(config["datasets"], lambda s: not writes_archive(s)),
     conda:
         ENV
     params:
@@ -13,12 +15,22 @@ rule prepare:
         "../scripts/prepare.py"
 
 
+use rule prepare as prepare_archived with:
+    output:
+        manifest=f"{DATA}/manifest.parquet",
+        images=f"{DATA}/images.tar",
+    wildcard_constraints:
+        dataset=names_where(config["datasets"], writes_archive),
+
+
 rule prepare_evalset:
     """Turn an evaluation set (evaluation.sets) into a manifest of its test images."""
     output:
-        manifest="results/evalsets/{evalset}/manifest.parquet",
+        manifest=f"{EVALSET}/manifest.parquet",
     log:
         "results/logs/prepare/evalsets/{evalset}.log",
+    wildcard_constraints:
+        evalset=names_where(config["evaluation"]["sets"], lambda s: not writes_archive(s)),
     conda:
         ENV
     params:
@@ -26,3 +38,11 @@ rule prepare_evalset:
         code=evalset_code,
     script:
         "../scripts/prepare.py"
+
+
+use rule prepare_evalset as prepare_evalset_archived with:
+    output:
+        manifest=f"{EVALSET}/manifest.parquet",
+        images=f"{EVALSET}/images.tar",
+    wildcard_constraints:
+        evalset=names_where(config["evaluation"]["sets"], writes_archive),

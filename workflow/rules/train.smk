@@ -2,13 +2,14 @@ rule train:
     """Train one model on one mix; resumes from the trainer's last checkpoint after a crash."""
     input:
         manifest=rules.mix.output.manifest,
+        images=training_images,
     output:
         model=f"{MODEL}/model.pt",
     log:
         f"results/logs/train/{MODEL.removeprefix('results/')}.log",
     conda:
         ENV
-    threads: lambda wildcards: model_settings(wildcards)["threads"]
+    threads: train_threads
     resources:
         gpu=lambda wildcards: model_settings(wildcards)["gpus"],
     params:

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from biasamp import manifest, wordlists
 from biasamp.datasets import DATASETS
+from biasamp.inputs import reading
 from biasamp.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,17 @@ def index_shard(path: str, split: str) -> tuple[dict[str, list], int]:
     return columns, missing
 
 
+def _shard_chunks(path: str, split: str):
+    """A shard's samples as one chunk, indexed only when iterated (one shard in memory)."""
+    yield index_shard(path, split)
+
+
+def _named(where: str, chunks):
+    """The chunks of one shard or TSV; a failure while reading them names the file."""
+    with reading(where, "CC3M shard or TSV", f"re-download or remove it. {WHERE}"):
+        yield from chunks
+
+
 @DATASETS.register("cc3m", schema=SCHEMA, check=check)
 def prepare(settings: dict, manifest_path: str) -> None:
     sources = []  # (where, split, iterator of (columns, missing))
@@ -182,15 +194,14 @@ def prepare(settings: dict, manifest_path: str) -> None:
         if isinstance(layout, dict):
             sources.append((layout["tsv"], split, index_tsv(layout, split)))
         elif layout:
-            sources += [(path, split, iter([index_shard(path, split)]))
-                        for path in shard_paths(layout)]
+            sources += [(path, split, _shard_chunks(path, split)) for path in shard_paths(layout)]
     tmp = Path(manifest_path).with_name(Path(manifest_path).name + ".partial")
     Path(manifest_path).parent.mkdir(parents=True, exist_ok=True)
     rows = skipped = 0
     progress = Progress(len(sources), "shards or TSVs", log)
     with pq.ParquetWriter(tmp, COLUMNS) as writer:
         for where, _, chunks in sources:
-            for columns, missing in chunks:
+            for columns, missing in _named(where, chunks):
                 if missing and settings["bad_images"] == "fail":
                     raise ValueError(
                         f"{where}: {missing} samples have no usable image (failed downloads); "

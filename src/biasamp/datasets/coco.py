@@ -11,7 +11,6 @@ lists of :mod:`biasamp.wordlists`; images are referenced in place, never copied.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from biasamp import manifest, wordlists
 from biasamp.datasets import DATASETS, screen_images
+from biasamp.inputs import read_json, reading
 from biasamp.seeding import rng_for
 
 log = logging.getLogger(__name__)
@@ -74,17 +74,35 @@ def choose_caption(captions: list[str], rule: str, seed: int, image_id: str) -> 
     return captions[rng_for(seed, "caption", image_id).integers(len(captions))]
 
 
-def read_captions(path: Path) -> tuple[dict, dict]:
-    """image id -> file name, and image id -> captions ordered by annotation id."""
+def read_captions(path: Path) -> tuple[dict, dict, int]:
+    """image id -> file name, image id -> non-empty captions ordered by annotation id, and the
+    number of empty captions left out.
+
+    An image id listed twice in ``images`` is an error naming it (pycocotools would keep the
+    last entry silently, moving the other file's captions onto it).
+    """
+    from collections import Counter
+
     from pycocotools.coco import COCO
 
-    coco = COCO(str(path))
+    data = read_json(path, "COCO captions file", f"re-download it. {WHERE}")
+    with reading(path, "COCO captions file", f"re-download it. {WHERE}"):
+        twice = sorted(i for i, n in Counter(im["id"] for im in data["images"]).items() if n > 1)
+        if twice:
+            raise ValueError(f"image ids listed more than once in 'images': {twice[:5]}")
+        coco = COCO()  # pycocotools' index over the loaded file (COCO(path) reads it again)
+        coco.dataset = data
+        coco.createIndex()
     files = {i: coco.imgs[i]["file_name"] for i in coco.getImgIds()}
-    captions = {}
+    captions, empty = {}, 0
     for image_id in files:
         annotations = sorted(coco.imgToAnns[image_id], key=lambda a: a["id"])
-        captions[image_id] = [a["caption"].strip() for a in annotations]
-    return files, captions
+        texts = [str(a["caption"]).strip() for a in annotations]
+        captions[image_id] = [t for t in texts if t]
+        empty += len(texts) - len(captions[image_id])
+    if empty:
+        log.warning("%s: %d empty captions left out", path, empty)
+    return files, captions, empty
 
 
 @DATASETS.register("coco", schema=SCHEMA, check=check)
@@ -92,15 +110,22 @@ def prepare(settings: dict, manifest_path: str) -> None:
     root, year = Path(settings["root"]), settings["year"]
     splits = {}
     if settings["karpathy"]:
-        karpathy = json.loads(Path(settings["karpathy"]).read_text())["images"]
+        karpathy = read_json(settings["karpathy"], "Karpathy split file", WHERE)
         rename = {"train": "train", "restval": "train", "val": "val", "test": "test"}
-        splits = {int(image["cocoid"]): rename[image["split"]] for image in karpathy}
-    rows = []
+        with reading(settings["karpathy"], "Karpathy split file", WHERE):
+            splits = {int(image["cocoid"]): rename[image["split"]]
+                      for image in karpathy["images"]}
+    rows, empty, uncaptioned = [], 0, 0
     for part, default_split in (("train", "train"), ("val", "test")):
-        files, captions = read_captions(root / "annotations" / f"captions_{part}{year}.json")
+        files, captions, dropped = read_captions(
+            root / "annotations" / f"captions_{part}{year}.json")
+        empty += dropped
         for image_id, file_name in files.items():
             split = splits.get(image_id) if splits else default_split
-            if split is None or not captions[image_id]:
+            if split is None:
+                continue
+            if not captions[image_id]:
+                uncaptioned += 1
                 continue
             row_id = f"coco-{image_id}"
             caption = choose_caption(captions[image_id], settings["caption"], settings["seed"],
@@ -114,5 +139,7 @@ def prepare(settings: dict, manifest_path: str) -> None:
                 "neutral_caption": not wordlists.mentions_gender(caption),
             })
     frame = screen_images(pd.DataFrame(rows), settings["bad_images"])
+    frame.attrs.update(empty_captions_dropped=empty, uncaptioned_images_dropped=uncaptioned)
     manifest.write(frame, manifest_path)
-    log.info("COCO %d: %s images", year, frame["split"].value_counts().to_dict())
+    log.info("COCO %d: %s images; %d empty captions and %d images without a caption left out",
+             year, frame["split"].value_counts().to_dict(), empty, uncaptioned)

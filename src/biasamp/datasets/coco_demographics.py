@@ -19,6 +19,7 @@ import pandas as pd
 from biasamp import manifest
 from biasamp.datasets import DATASETS, screen_images
 from biasamp.datasets.coco import read_captions
+from biasamp.inputs import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,17 @@ def parse_people(cell) -> list[str]:
 
 @DATASETS.register("coco_demographics", schema=SCHEMA, check=check)
 def prepare(settings: dict, manifest_path: str) -> None:
-    table = pd.read_csv(settings["annotations"])
+    table = read_csv(settings["annotations"], "demographic annotation file", WHERE)
     missing = {"id", "bb_gender", "skin", "split"} - set(table.columns)
     if missing:
         raise ValueError(f"{settings['annotations']} lacks columns {sorted(missing)}")
+    twice = table.loc[table["id"].duplicated(), "id"].tolist()
+    if twice:
+        raise ValueError(f"{settings['annotations']}: image ids annotated more than once: "
+                         f"{twice[:5]}; is this the published file? {WHERE}")
     if settings["split"] != "all":
         table = table[table["split"] == settings["split"]]
-    files, captions = read_captions(Path(settings["captions"]))
+    files, captions, _ = read_captions(Path(settings["captions"]))
     rows = []
     for record in table.itertuples(index=False):
         image_id = int(record.id)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from biasamp import manifest
 from biasamp.datasets import DATASETS, screen_images
+from biasamp.inputs import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _checker(file_key: str, where: str):
 
 
 def read_labels(path: str, required: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv(path, "label file", dtype=str, keep_default_na=False)
     missing = [c for c in required if c not in frame]
     if missing:
         raise ValueError(f"{path}: no column {', '.join(missing)} (found "

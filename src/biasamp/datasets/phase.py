@@ -9,7 +9,6 @@ images are CC3M validation images, expected as ``{images}/{id}.jpg`` (``image_pa
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from biasamp import manifest
 from biasamp.datasets import DATASETS, screen_images
+from biasamp.inputs import InputFileError, read_json
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,10 @@ def image_attributes(entry: dict) -> dict[str, str | None]:
 
 @DATASETS.register("phase", schema=SCHEMA, check=check)
 def prepare(settings: dict, manifest_path: str) -> None:
-    annotations = json.loads(Path(settings["annotations"]).read_text())
+    annotations = read_json(settings["annotations"], "PHASE annotation file", WHERE)
+    if not isinstance(annotations, dict):
+        raise InputFileError(f"{settings['annotations']}: a PHASE annotation file maps image "
+                             f"ids to annotations, this one holds a {type(annotations).__name__}")
     rows = []
     for image_id, entry in annotations.items():
         path = Path(settings["images"]) / settings["image_pattern"].format(id=image_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,18 +67,23 @@ def check(settings: dict) -> list[tuple[str, str]]:
     return []
 
 
+def train_size(settings: dict) -> int:
+    """Training images of the world: round(train share × n_images)."""
+    return int(round(settings["splits"]["train"] * settings["n_images"]))
+
+
 def split_labels(n: int, splits: dict, seed: int) -> np.ndarray:
     """Exactly round(share × n) images per split (test takes the remainder), seeded."""
-    n_train = int(round(splits["train"] * n))
+    n_train = train_size({"splits": splits, "n_images": n})
     n_val = int(round(splits["val"] * n))
     labels = np.array(["train"] * n_train + ["val"] * n_val + ["test"] * (n - n_train - n_val))
     return labels[rng_for(seed, "splits").permutation(n)]
 
 
-@DATASETS.register("toy", schema=SCHEMA, check=check)
+@DATASETS.register("toy", schema=SCHEMA, check=check, archive=True, train_size=train_size)
 def prepare(settings: dict, manifest_path: str) -> None:
     n, seed, size = settings["n_images"], settings["seed"], settings["image_size"]
-    archive = Path(manifest_path).with_name("images.tar")
+    archive = manifest.archive_path(manifest_path)
     splits = split_labels(n, settings["splits"], seed)
     rows = []
     with ShardWriter(archive) as writer:

@@ -56,7 +56,8 @@ def majority_shares(reference: pd.DataFrame) -> dict[str, tuple[str, float]]:
     return shares
 
 
-@GENERATORS.register("toy", schema=SCHEMA)
+# it parses toy-world captions and mimics the world's statistics (activity, majority gender)
+@GENERATORS.register("toy", schema=SCHEMA, datasets=("toy",))
 class ToyGenerator:
     def __init__(self, settings: dict, reference: pd.DataFrame):
         self.settings = settings

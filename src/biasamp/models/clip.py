@@ -20,8 +20,11 @@ import numpy as np
 import pandas as pd
 
 from biasamp import manifest
+from biasamp.fingerprint import code_fingerprint
 from biasamp.imagestore import ImageReader
+from biasamp.inputs import REBUILD, reading
 from biasamp.models import COMMON_SETTINGS, MODELS
+from biasamp.seeding import derive_seed
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,30 @@ SCHEMA = {
         "grad_checkpointing": {"type": "boolean", "default": False},
     },
 }
+
+
+def known_architectures() -> set[str]:
+    """Model config names open_clip can build: its own and this package's (read from the
+    config files, without importing open_clip and torch)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("open_clip")
+    folders = [Path(p) / "model_configs" for p in (spec.submodule_search_locations or [])]
+    return {f.stem for folder in [*folders, MODEL_CONFIGS] for f in folder.glob("*.json")}
+
+
+def check(settings: dict) -> list[tuple[str, str]]:
+    """``arch`` must name a model config open_clip knows."""
+    import difflib
+
+    known = known_architectures()
+    if settings["arch"] not in known:
+        close = difflib.get_close_matches(settings["arch"], sorted(known), n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        return [("arch", f"{settings['arch']!r} is not an open_clip model config; {hint}"
+                         f"known: {len(known)} configs of open_clip/model_configs and "
+                         f"biasamp/model_configs")]
+    return []
 
 
 TOY_VOCABULARY = "toy-world"  # stands for the toy world's tokenizer in a model config
@@ -88,21 +115,38 @@ def toy_merges() -> list[tuple[str, str]]:
     return merges
 
 
+def private_cache() -> Path:
+    """This user's cache folder for files derived from the package (``$XDG_CACHE_HOME/biasamp``
+    or ``~/.cache/biasamp``), readable by the user alone."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "biasamp"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
 def _toy_vocabulary_file() -> tuple[Path, int]:
-    """The toy BPE merges as open_clip's tokenizer reads them (gzip, a header line), written
-    once per content to the temporary folder; and the vocabulary size they give."""
+    """The toy BPE merges as open_clip's tokenizer reads them (gzip, a header line), and the
+    vocabulary size they give.
+
+    The file lives in this user's private cache under a name holding the digest of its content,
+    and its content is checked on every use: a file that is not exactly what the merges give
+    (torn, edited, planted) is written anew, never trusted.
+    """
     import gzip
-    import tempfile
 
     merges = toy_merges()
     # no newline at the end: the tokenizer would read an empty last line as a merge
-    text = "\n".join(["#version: 0.2", *(f"{a} {b}" for a, b in merges)])
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"biasamp-toy-bpe-{digest}.txt.gz"
-    if not path.exists():
+    text = "\n".join(["#version: 0.2", *(f"{a} {b}" for a, b in merges)]).encode()
+    digest = hashlib.sha256(text).hexdigest()[:16]
+    path = private_cache() / f"toy-bpe-{digest}.txt.gz"
+    try:
+        current = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError):
+        current = None
+    if current != text:
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-            out.write(text.encode())
+            out.write(text)
         os.replace(partial, path)
     from open_clip.tokenizer import SimpleTokenizer
 
@@ -151,29 +195,52 @@ def _manifest_dataset(frame: pd.DataFrame, transform, tokens):
     return ManifestDataset()
 
 
+def _epoch_sampler(dataset, world_size: int, rank: int, seed: int):
+    import torch
+    from torch.utils.data.distributed import DistributedSampler
+
+    class EpochSeededSampler(DistributedSampler):
+        """Each rank's share of one seeded permutation per epoch (``DistributedSampler`` with
+        the replicate's seed), also with one process.
+
+        At the start of every epoch it also reseeds torch's global generator from the seed,
+        the epoch and the rank: random augmentations, dropout and the data-loader workers'
+        seeds of epoch e then do not depend on what ran before, so a run resumed from a
+        checkpoint trains exactly as an uninterrupted one.
+        """
+
+        def set_epoch(self, epoch: int) -> None:
+            super().set_epoch(epoch)
+            torch.manual_seed(derive_seed(self.seed, "epoch", epoch, self.rank))
+
+    return EpochSeededSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
+                              seed=derive_seed(seed, "data order"), drop_last=True)
+
+
 def manifest_data_source(manifest_path: str):
-    """A ``get_data`` for ``open_clip_train.main`` that trains on a mix manifest."""
+    """A ``get_data`` for ``open_clip_train.main`` that trains on a mix manifest, in an order
+    that derives from the replicate seed (``--seed``) alone."""
 
     def get_data(args, preprocess_fns, epoch=0, tokenizer=None):
         import torch
         from open_clip_train.data import DataInfo
         from torch.utils.data import DataLoader
-        from torch.utils.data.distributed import DistributedSampler
 
         frame = manifest.read(manifest_path)
         tokens = tokenizer(frame["caption"].tolist())
         dataset = _manifest_dataset(frame, preprocess_fns[0], tokens)
-        sampler = DistributedSampler(dataset) if args.distributed else None
+        sampler = _epoch_sampler(dataset, args.world_size, args.rank, args.seed)
         loader = DataLoader(
-            dataset, batch_size=args.batch_size, shuffle=sampler is None, sampler=sampler,
-            num_workers=args.workers, pin_memory=torch.cuda.is_available(), drop_last=True,
+            dataset, batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
+            pin_memory=torch.cuda.is_available(), drop_last=True,
             persistent_workers=args.workers > 0,
         )
         loader.num_samples = len(dataset)
         loader.num_batches = len(loader)
         if loader.num_batches == 0:
             raise ValueError(f"{manifest_path}: {len(dataset)} images is less than one batch "
-                             f"of {args.batch_size}; lower the model's batch_size")
+                             f"of {args.batch_size} per process ({args.world_size} "
+                             "process(es)); lower the model's batch_size")
         return {"train": DataInfo(loader, sampler)}
 
     return get_data
@@ -235,6 +302,19 @@ def _drop_torn_checkpoints(folder: Path) -> None:
 
 def _file_digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_key(cls, settings: dict, seed: int, mix_manifest: str) -> dict:
+    """What a training run's result depends on: a checkpoint is resumed only under the same key.
+
+    The settings, the replicate seed, the mix (by content), the code of the model kind (its
+    modules and the package's model configs) and the versions of the libraries that train.
+    """
+    from importlib.metadata import version
+
+    return {"settings": settings, "seed": seed, "mix": _file_digest(mix_manifest),
+            "code": code_fingerprint(cls.__module__, data=("model_configs/*.json",)),
+            "libraries": {name: version(name) for name in ("torch", "open_clip_torch")}}
 
 
 def _trainer_argv(settings: dict, mix_manifest: str, work: Path, seed: int, device: str,
@@ -342,7 +422,7 @@ def launch_trainer(run: dict, processes: int) -> int | None:
     return 0
 
 
-@MODELS.register("clip", schema=SCHEMA)
+@MODELS.register("clip", schema=SCHEMA, check=check)
 class Clip:
     """A CLIP model (image and text towers) from open_clip."""
 
@@ -364,43 +444,50 @@ class Clip:
               threads: int = 1) -> None:
         """Train on ``mix_manifest`` and write the final weights to ``model_path``.
 
-        The trainer's checkpoints live in ``<model dir>/trainer``; a rerun after a crash
-        resumes from the latest one, unless the settings, seed or mix changed, in which case
-        the stale run is removed first.
+        The trainer's state (its latest epoch checkpoint) lives in ``<model dir>/trainer``
+        while the job runs; a rerun after a crash resumes from it, unless the settings, seed,
+        mix, training code or library versions changed (:func:`run_key`), in which case it
+        starts afresh. Once ``model.pt`` is written the state is removed, so a rerun of a
+        finished job (changed code, ``--forcerun``) always trains from scratch. ``threads`` are
+        the job's cores: its data-loader workers take theirs, torch computes with the rest.
         """
         import torch
 
         work = Path(model_path).parent / "trainer"
-        run_key = {"settings": settings, "seed": seed, "mix": _file_digest(mix_manifest)}
+        key = run_key(cls, settings, seed, mix_manifest)
         key_file = work / "run.json"
         if work.exists() and (
-            not key_file.exists() or json.loads(key_file.read_text()) != run_key
+            not key_file.exists() or json.loads(key_file.read_text()) != key
         ):
-            log.info("removing stale trainer state in %s", work)
+            log.info("removing stale trainer state in %s (the settings, seed, mix, code or "
+                     "libraries changed since it was written)", work)
             shutil.rmtree(work)
         work.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(json.dumps(run_key, sort_keys=True))
+        key_file.write_text(json.dumps(key, sort_keys=True))
         _drop_torn_checkpoints(work / "run" / "checkpoints")
 
         device = "cuda" if settings["gpus"] > 0 and torch.cuda.is_available() else "cpu"
         # one process per GPU of the job (the allocator made only those visible), under torchrun
         processes = min(settings["gpus"], torch.cuda.device_count()) if device == "cuda" else 1
-        log.info("training %s on %s (%s, %d process%s)", settings["arch"], mix_manifest, device,
-                 processes, "" if processes == 1 else "es")
+        compute_threads = max(1, threads - settings["workers"] * processes)
+        log.info("training %s on %s (%s, %d process%s, %d thread%s each)", settings["arch"],
+                 mix_manifest, device, processes, "" if processes == 1 else "es",
+                 compute_threads, "" if compute_threads == 1 else "s")
         run = {"kind": f"{cls.__module__}:{cls.__qualname__}", "settings": settings,
                "mix_manifest": str(mix_manifest), "work": str(work), "seed": seed,
-               "device": device, "threads": threads}
+               "device": device, "threads": compute_threads}
         status = launch_trainer(run, processes)
         if status not in (None, 0):
             raise RuntimeError(f"open_clip_train stopped with status {status}; see {work}")
 
         checkpoint = work / "run" / "checkpoints" / f"epoch_{settings['epochs']}.pt"
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         weights = {k.removeprefix("module."): v for k, v in state["state_dict"].items()}
         tmp = Path(model_path).with_name(Path(model_path).name + ".partial")
         torch.save({"arch": settings["arch"], "state_dict": weights, "settings": settings,
                     "seed": seed, "epochs": state["epoch"]}, tmp)
         os.replace(tmp, model_path)
+        shutil.rmtree(work)  # resume state only: the trainer's log is in the job's log
 
     @classmethod
     def load(cls, model_path: str, device: str = "cpu") -> Clip:
@@ -408,7 +495,8 @@ class Clip:
         import torch
 
         _register_model_configs()
-        checkpoint = torch.load(model_path, map_location="cpu", weights_only=False)
+        with reading(model_path, "model file", REBUILD):
+            checkpoint = torch.load(model_path, map_location="cpu", weights_only=True)
         model, _, preprocess = open_clip.create_model_and_transforms(checkpoint["arch"])
         model.load_state_dict(checkpoint["state_dict"])
         model.to(device).eval()

@@ -20,6 +20,7 @@ from biasamp.imagestore import ImageReader
 from biasamp.models import MODELS
 from biasamp.models.clip import SCHEMA as CLIP_SCHEMA
 from biasamp.models.clip import Clip
+from biasamp.models.clip import check as check_arch
 from biasamp.models.decoding import beam_search
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ SCHEMA["properties"].update({
 
 
 def check(settings: dict) -> list[tuple[str, str]]:
+    if problems := check_arch(settings):
+        return problems
     if "coca" not in settings["arch"].lower():
         return [("arch", f"{settings['arch']!r} is not a CoCa config: open_clip_train trains "
                          "with the CoCa loss only for model names containing 'coca'")]
