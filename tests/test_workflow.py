@@ -94,6 +94,55 @@ def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
                     "plot": 1, "provenance": 1, "all": 1}
 
 
+MODEL = "results/toy/models/toy-amplify/ratio~0.5/seed~0/clip/model.pt"
+SHARD = "results/toy/generated/toy-amplify/shard-0.tar"
+ARCHIVE = "results/toy/data/images.tar"
+
+
+@pytest.mark.parametrize("path, expected", [
+    # a deleted model is retrained and re-evaluated
+    (MODEL, {"train": 1, "evaluate": 1, "aggregate": 1, "plot": 1, "all": 1}),
+    # a deleted archive of generated images is generated again, and what used it redone
+    (SHARD, {"generate": 1, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
+             "aggregate": 1, "plot": 1, "all": 1}),
+    # the dataset's archive is an output like its manifest: prepared again
+    (ARCHIVE, {"prepare_archived": 1, "generate": 2, "mix": 3, "evaluate_mix": 3, "train": 3,
+               "evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}),
+])
+def test_a_deleted_intermediate_is_rebuilt(study, path, expected):
+    target = study / path
+    aside = target.with_name(target.name + ".aside")
+    target.rename(aside)
+    try:
+        assert planned_jobs(snakemake(study, "-n")) == expected
+    finally:
+        aside.rename(target)
+    assert planned_jobs(snakemake(study, "-n")) == {}
+
+
+def test_a_replaced_image_archive_retrains_what_read_it(study):
+    import os
+
+    archive = study / ARCHIVE
+    stat = archive.stat()
+    os.utime(archive, (stat.st_atime, stat.st_mtime + 3600))  # replaced after the models
+    try:
+        jobs = planned_jobs(snakemake(study, "-n"))
+    finally:
+        os.utime(archive, (stat.st_atime, stat.st_mtime))
+    assert jobs == {"train": 3, "evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
+
+
+def test_a_baseline_only_study_runs_and_generates_nothing(tmp_path):
+    config = {**TINY_STUDY, "ratios": [0]}
+    workdir = copy_workflow(tmp_path, config)
+    snakemake(workdir)
+    table = tables.read(workdir / "results" / "metrics.csv")
+    assert table.loc[table["metric"] == "mix_generated_share", "value"].tolist() == [0.0]
+    assert set(table["ratio"]) == {0.0} and "recall@1" in set(table["metric"])
+    assert not (workdir / "results" / "toy" / "generated").exists()
+
+
 def test_editing_metric_code_reevaluates_without_retraining(study):
     metric_module = study / "src" / "biasamp" / "metrics" / "fairness.py"
     original = metric_module.read_text()
