@@ -18,8 +18,9 @@ from test_workflow import planned_jobs
 from biasamp import manifest
 from biasamp.config import ConfigError, validate_entry
 from biasamp.datasets import prepare
+from biasamp.evaluate import mix_measurements
 from biasamp.imagestore import ImageReader
-from biasamp.mix import mix, mix_measurements
+from biasamp.mix import mix
 
 CAPTIONS = ["a man riding a horse", "actor attends the premiere", "her new dress",
             "the view from a hotel room", "a boy and his mother"]

@@ -9,7 +9,8 @@ import pytest
 from conftest import TINY_STUDY, copy_workflow, snakemake
 
 from biasamp import tables, toyworld
-from biasamp.evaluate import caption_measurements
+from biasamp.evaluate import ModelInputs
+from biasamp.metrics import SUITES
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,8 @@ def test_caption_measurements_hand_computed():
         "skin": pd.array(["dark", "dark", "light", "light"], dtype="string"),
     })
     generated = ["a man riding a horse", "a man cooking", "a person skiing", "a woman surfing"]
-    values = {(m, g): v for m, g, v in caption_measurements(test, generated)}
+    inputs = ModelInputs(test, {}, None, None, written_captions=generated)
+    values = {(m, g): v for m, g, v in SUITES.get("captions").measure(inputs)}
     # gender known for images 0-2: correct, error (says man), neutral; image 3 unknown
     assert values["caption_gender_error", ""] == pytest.approx(1 / 3)
     assert values["caption_gender_neutral", ""] == pytest.approx(1 / 3)
@@ -96,7 +98,7 @@ def test_a_captioner_in_the_study(tmp_path):
     assert captions["caption"].str.len().gt(0).all()
     log = (workdir / "results/logs/caption/toy/evaluation/toy-amplify/ratio~1/seed~0/coca/"
            "test.log").read_text()
-    assert "(cpu, 2 threads, 2 beams)" in log  # evaluation.threads
+    assert "(cpu, 2 threads)" in log  # evaluation.threads
     for name in ("bleu4", "caption_gender_error"):
         assert (workdir / "results" / "figures" / f"{name}.png").stat().st_size > 0
     assert np.isfinite(coca["value"].dropna()).all()

@@ -6,19 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from biasamp.evaluate import (
-    markedness,
-    neutral_queries,
-    neutral_query_bias,
-    queries,
-    ranking_embeddings,
-    retrieval_measurements,
-)
+from biasamp.evaluate import ModelInputs, queries, ranking_embeddings
+from biasamp.metrics import SUITES
 from biasamp.metrics.dataset_bias import dataset_bias_score
-from biasamp.metrics.fairness import kl_divergence, max_skew, ndkl
+from biasamp.metrics.fairness import kl_divergence, max_skew, ndkl, neutral_queries
 from biasamp.metrics.markedness import self_similarity
 from biasamp.metrics.retrieval import recall_at_k, target_ranks
 from biasamp.wordlists import NEUTRAL_PROMPTS, PERSON_PROMPT
+
+EVALUATION = {"recall_k": [1, 2], "bias_k": 2, "published_normalisation": False}
+
+
+def suite_rows(suite, images, image_emb=None, encode=None, written=None, **evaluation):
+    """{(metric, group): value} of one registered suite, on given embeddings."""
+    inputs = ModelInputs(images, {**EVALUATION, **evaluation}, lambda frame: image_emb, encode,
+                         written)
+    return {(m, g): v for m, g, v in SUITES.get(suite).measure(inputs)}
+
 
 SIMILARITY = np.array([
     [0.9, 0.1, 0.5],   # query 0: its image scores highest          -> rank 0
@@ -37,10 +41,10 @@ def test_target_ranks_and_recall():
 
 
 def test_recall_per_subgroup():
-    test = pd.DataFrame({"gender": ["female", "male", "female"],
+    test = pd.DataFrame({"caption": ["q0", "q1", "q2"], "gender": ["female", "male", "female"],
                          "skin": pd.array([None, None, None], dtype="string")})
     # SIMILARITY = text @ image.T with identity image embeddings
-    values = {(m, g): v for m, g, v in retrieval_measurements(np.eye(3), SIMILARITY, test, [1, 2])}
+    values = suite_rows("retrieval", test, np.eye(3), lambda texts: SIMILARITY)
     assert values[("recall@1", "")] == pytest.approx(1 / 3)
     assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)  # ranks 0, 2
     assert values[("recall@2", "gender:male")] == 1.0                      # rank 1
@@ -91,11 +95,12 @@ def test_neutral_query_bias_on_planted_embeddings():
     })
     images = np.eye(5)
     # both neutral captions are the same query (counted once)
-    neutral = neutral_queries(test, test["caption"].tolist())
+    neutral = neutral_queries(True, test["caption"].tolist())
     assert neutral == ["a person cooking"]
     # the query prefers images 0, 1, 4, 2, 3
     query = np.array([[0.9, 0.8, 0.1, 0.0, 0.95]])
-    values = {(m, g): v for m, g, v in neutral_query_bias(images, query, test, k=2)}
+    values = suite_rows("neutral_query_bias", test, images,
+                        lambda texts: query if texts == neutral else None)
     # gender: image 4 is unknown and left out, top 2 = (female, female): ln(1 / .5)
     assert values["maxskew@2", "gender"] == pytest.approx(math.log(2))
     assert values["ndkl@2", "gender"] == pytest.approx(math.log(2))
@@ -106,7 +111,11 @@ def test_neutral_query_bias_on_planted_embeddings():
 
 def test_sets_without_captions_use_the_neutral_prompts():
     test = pd.DataFrame({"caption": ["", ""], "gender": ["female", "male"]})
-    assert neutral_queries(test, []) == list(NEUTRAL_PROMPTS)
+    assert neutral_queries(False, []) == list(NEUTRAL_PROMPTS)
+    seen = []
+    suite_rows("neutral_query_bias", test, np.eye(2),
+               lambda texts: seen.extend(texts) or np.ones((len(texts), 2)))
+    assert seen == list(NEUTRAL_PROMPTS)
 
 
 def test_self_similarity_hand_computed():
@@ -131,7 +140,7 @@ def test_markedness_per_subgroup():
         seen.extend(texts)
         return np.array([prompts[t] for t in texts])
 
-    values = {(m, g): v for m, g, v in markedness(images, test, encode)}
+    values = suite_rows("markedness", test, images, encode)
     # gender: image 0 person .6 > (woman .5, man 0); image 1 person .6 < woman .7;
     # image 2 person .5 < man 1
     assert values["person_preference", "gender:female"] == 0.5
@@ -154,8 +163,7 @@ def test_every_caption_of_an_image_queries_it():
     assert captions == ["a", "b", "c"] and targets.tolist() == [0, 0, 1]
     # three queries over two images: query "b" ranks its image second
     similarity = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
-    values = {(m, g): v for m, g, v in
-              retrieval_measurements(np.eye(2), similarity, test, [1], targets)}
+    values = suite_rows("retrieval", test, np.eye(2), lambda texts: similarity, recall_k=[1])
     assert values[("recall@1", "")] == pytest.approx(2 / 3)
     assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)
     assert values[("recall@1", "gender:male")] == 1.0

@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 
 from biasamp import manifest
-from biasamp.mix import mix, mix_measurements
+from biasamp.evaluate import mix_measurements
+from biasamp.mix import mix
 from biasamp.study import n_replaced, replaced_positions
 
 

@@ -11,9 +11,10 @@ from conftest import generator_settings
 
 from biasamp import manifest
 from biasamp.datasets import prepare
+from biasamp.evaluate import mix_measurements
 from biasamp.generate import generate_shard
 from biasamp.generators.toy import amplified
-from biasamp.mix import mix, mix_measurements
+from biasamp.mix import mix
 
 RATIOS = [0, 0.25, 0.5, 0.75, 1]
 DATASET = {"kind": "toy", "n_images": 3000, "image_size": 16, "neutral_caption_share": 0.5,

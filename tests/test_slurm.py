@@ -19,7 +19,8 @@ pytestmark = pytest.mark.workflow
 
 # Rules submitted with sbatch, and what this test's node can give each (the profile's own
 # requests are sized for a real cluster: more CPUs and memory than a CI machine has).
-SUBMITTED = ("prepare", "generate", "mix", "evaluate_mix", "train", "caption", "evaluate")
+SUBMITTED = ("prepare", "prepare_archived", "generate", "mix", "evaluate_mix", "train", "caption",
+             "evaluate")
 SMALL = {"cpus_per_task": 1, "mem_mb": 500, "runtime": 20}
 
 

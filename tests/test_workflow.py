@@ -8,7 +8,7 @@ import yaml
 from conftest import TINY_STUDY, copy_workflow, snakemake
 
 from biasamp import tables, wordlists
-from biasamp.evaluate import metric_names
+from biasamp.metrics import study_metrics
 from biasamp.tables import COLUMNS
 
 pytestmark = pytest.mark.workflow
@@ -36,7 +36,8 @@ def test_study_runs_end_to_end(study):
     table = tables.read(study / "results" / "metrics.csv")
     assert tuple(table.columns) == COLUMNS
     evaluation = {"recall_k": [1, 5], "bias_k": 5}
-    assert set(table["metric"]) == set(metric_names(evaluation))
+    metrics = [m.name for m in study_metrics(evaluation, captioning=False)]
+    assert set(table["metric"]) == set(metrics)
     assert sorted(table["ratio"].unique()) == [0, 0.5, 1]
     overall = table[table["group"] == ""]
     assert len(overall) == len(overall.drop_duplicates(["ratio", "seed", "model", "metric"]))
@@ -49,7 +50,7 @@ def test_study_runs_end_to_end(study):
     assert groups - {""} == set(table.loc[table["metric"] == "person_preference", "group"])
     recall = overall[overall["metric"].str.startswith("recall@")]["value"]
     assert recall.between(0, 1).all()
-    for metric in metric_names(evaluation):
+    for metric in metrics:
         assert (study / "results" / "figures" / f"{metric.replace('@', '_at_')}.png").stat().st_size
     provenance = json.loads((study / "results" / "provenance.json").read_text())
     assert provenance["word_lists"]["version"] == wordlists.VERSION
@@ -172,6 +173,8 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
             "evalset": "test"}
     write(measurements(keys, [("recall@1", "", 0.25)]), tmp_path / "metrics.csv")
     outputs = [str(tmp_path / "recall_at_1.png"), str(tmp_path / "ndkl_at_10.png")]
-    plot_all(str(tmp_path / "metrics.csv"), ["recall@1", "ndkl@10"], outputs, 95)
+    plan = [("metric_vs_ratio", "recall_at_1", ["recall@1"]),
+            ("metric_vs_ratio", "ndkl_at_10", ["ndkl@10"])]
+    plot_all(str(tmp_path / "metrics.csv"), plan, outputs, 95)
     assert all((tmp_path / name).stat().st_size > 0 for name in ("recall_at_1.png",
                                                                   "ndkl_at_10.png"))

@@ -72,7 +72,7 @@ def _entry_problems(section: str, name: str, entry: dict, registry) -> list[str]
     kind = entry["kind"]
     if kind not in registry:
         raise ConfigError(
-            f"config key '{section}.{name}.kind': unknown {registry.what} kind {kind!r}; "
+            f"config key '{section}.{name}.kind': unknown {registry.what} {kind!r}; "
             f"known kinds: {', '.join(registry.names())}"
         )
     spec = registry.get(kind)

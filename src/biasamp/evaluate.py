@@ -1,28 +1,16 @@
 """The evaluate stage: quality and bias of one trained model on real images (its dataset's test
-split or an evaluation set).
+split or an evaluation set), by every registered metric suite (:mod:`biasamp.metrics`).
 
-Suite (README, "Metrics"); groups are ``attribute:value`` subgroups, or the attribute itself for
-measures over a whole attribute:
-  recall@k          text→image retrieval, each caption querying its image, overall and per
-                    subgroup (sets with captions only);
-  maxskew@k, ndkl@k distribution of each demographic attribute among the top k images retrieved
-                    for each neutral query, against the uniform distribution, averaged; the
-                    queries are the set's distinct gender-neutral captions (no word of
-                    biasamp.wordlists), or the word lists' neutral prompts for sets without
-                    captions (FairFace, region-labelled images);
-  person_preference share of a subgroup's images more similar to "a photo of a person" than to
-                    every value prompt of the attribute ("a photo of a man", ...);
-  self_similarity   mean cosine similarity between the image embeddings of a subgroup;
-and for captioning models, on the captions they wrote for the evaluation images:
-  bleu4             corpus BLEU-4 against the images' captions, overall and per subgroup;
-  caption_gender_error, caption_gender_neutral
-                    share of images of annotated gender whose caption names the other gender,
-                    or none, overall and per subgroup.
+:class:`ModelInputs` provides what suites need, computed once and only when asked: embeddings
+of the evaluation images, text embeddings, the captions a model wrote. Groups are
+``attribute:value`` subgroups, or the attribute itself for measures over a whole attribute.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,70 +18,27 @@ import pandas as pd
 from biasamp import manifest, tables
 from biasamp.inputs import REBUILD, read_csv, reading
 from biasamp.manifest import DEMOGRAPHICS
-from biasamp.metrics.captioning import corpus_bleu, gender_outcomes
-from biasamp.metrics.fairness import max_skew, ndkl
-from biasamp.metrics.markedness import person_preference, self_similarity
-from biasamp.metrics.retrieval import recall_at_k, target_ranks
+from biasamp.metrics import SUITES
 from biasamp.models import MODELS
-from biasamp.wordlists import NEUTRAL_PROMPTS, PERSON_PROMPT, attribute_prompt, mentions_gender
 
 log = logging.getLogger(__name__)
 
-MIX_METRICS = ("mix_gender_bias", "mix_generated_share", "mix_flagged_excluded",
-               "data_bad_images_skipped")
 
-
-CAPTION_METRICS = ("bleu4", "caption_gender_error", "caption_gender_neutral")
-
-
-def metric_names(evaluation: dict, captioning: bool = False) -> list[str]:
-    """Every metric name the study's table will hold, in display order (``captioning``: some
-    model writes captions)."""
-    k = evaluation["bias_k"]
-    return [*(f"recall@{r}" for r in evaluation["recall_k"]), f"maxskew@{k}", f"ndkl@{k}",
-            "person_preference", "self_similarity",
-            *(CAPTION_METRICS if captioning else ()), *MIX_METRICS]
-
-
-def attribute_values(test: pd.DataFrame) -> dict[str, list[str]]:
+def attribute_values(images: pd.DataFrame) -> dict[str, list[str]]:
     """The known values of each demographic attribute of the evaluation images."""
-    return {a: sorted(test[a].dropna().unique()) for a in DEMOGRAPHICS
-            if a in test and test[a].notna().any()}
+    return {a: sorted(images[a].dropna().unique()) for a in DEMOGRAPHICS
+            if a in images and images[a].notna().any()}
 
 
-def has_captions(test: pd.DataFrame) -> bool:
-    return bool(test["caption"].fillna("").str.strip().ne("").any())
-
-
-def queries(test: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+def queries(images: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """Query captions and the index of each one's image: every caption of an image queries it
     (COCO's 5 per image, as in the 5k retrieval benchmark), or the ``caption`` column alone."""
-    if "captions" not in test:
-        return test["caption"].tolist(), np.arange(len(test))
+    if "captions" not in images:
+        return images["caption"].tolist(), np.arange(len(images))
     lists = [list(c) if c is not None and len(c) else [t]
-             for c, t in zip(test["captions"], test["caption"], strict=True)]
-    return [c for group in lists for c in group], np.repeat(np.arange(len(test)),
+             for c, t in zip(images["captions"], images["caption"], strict=True)]
+    return [c for group in lists for c in group], np.repeat(np.arange(len(images)),
                                                                [len(g) for g in lists])
-
-
-def retrieval_measurements(
-    image_emb: np.ndarray, text_emb: np.ndarray, test: pd.DataFrame, recall_k: list[int],
-    targets: np.ndarray | None = None,
-) -> list[tuple[str, str, float]]:
-    """recall@k overall and per demographic subgroup; query i targets image ``targets[i]``
-    (by default caption i is paired with image i)."""
-    targets = np.arange(len(test)) if targets is None else targets
-    ranks = target_ranks(text_emb @ image_emb.T, targets)
-    values = [(f"recall@{k}", "", recall_at_k(ranks, k)) for k in recall_k]
-    for attribute in DEMOGRAPHICS:
-        if attribute not in test:
-            continue
-        for value in sorted(test[attribute].dropna().unique()):
-            images = test[attribute].eq(value).fillna(False).to_numpy(dtype=bool)
-            members = images[targets]
-            values += [(f"recall@{k}", f"{attribute}:{value}", recall_at_k(ranks[members], k))
-                       for k in recall_k]
-    return values
 
 
 def ranking_embeddings(raw: np.ndarray, published_normalisation: bool = False) -> np.ndarray:
@@ -110,90 +55,61 @@ def ranking_embeddings(raw: np.ndarray, published_normalisation: bool = False) -
     return raw / np.linalg.norm(raw, axis=1, keepdims=True)
 
 
-def neutral_queries(test: pd.DataFrame, captions: list[str]) -> list[str]:
-    """The distinct gender-neutral captions, in order; the word lists' neutral prompts for a
-    set without captions."""
-    if not has_captions(test):
-        return list(NEUTRAL_PROMPTS)
-    return list(dict.fromkeys(c for c in captions if c.strip() and not mentions_gender(c)))
+class ModelInputs:
+    """What the suites measure one model on (see :class:`biasamp.metrics.Inputs`).
 
-
-def neutral_query_bias(
-    image_emb: np.ndarray, query_emb: np.ndarray, test: pd.DataFrame, k: int,
-) -> list[tuple[str, str, float]]:
-    """Mean MaxSkew@k and NDKL@k over the neutral queries (embeddings ``query_emb``), for each
-    demographic attribute with at least two known values (group = the attribute).
-
-    Images whose value is unknown are left out of that attribute's ranking; the target is
-    uniform over the values present in the evaluation images.
+    ``encode_images(frame)`` gives the model's raw image embeddings, ``encode_texts(texts)``
+    L2-normalised text embeddings; both are called only when a suite asks.
     """
-    values = []
-    for attribute, groups in attribute_values(test).items():
-        if len(groups) < 2 or not len(query_emb):
-            continue
-        known = test[attribute].notna().to_numpy(dtype=bool)
-        labels = test.loc[known, attribute].to_numpy(dtype=object)
-        order = np.argsort(-(query_emb @ image_emb[known].T), axis=1, kind="stable")
-        values += [
-            (f"maxskew@{k}", attribute, float(np.mean([max_skew(labels[r], groups, k)
-                                                       for r in order]))),
-            (f"ndkl@{k}", attribute, float(np.mean([ndkl(labels[r], groups, k)
-                                                    for r in order]))),
-        ]
-    return values
+
+    def __init__(self, images: pd.DataFrame, evaluation: dict, encode_images, encode_texts,
+                 written_captions: list[str] | None = None):
+        self.images, self.evaluation = images, evaluation
+        self._encode_images, self.encode_texts = encode_images, encode_texts
+        self.written_captions = written_captions
+        self.has_captions = bool(images["caption"].fillna("").str.strip().ne("").any())
+        self.queries = queries(images) if self.has_captions else ([], np.arange(0))
+        self.attribute_values = attribute_values(images)
+
+    @cached_property
+    def raw_image_embeddings(self) -> np.ndarray:
+        return self._encode_images(self.images)
+
+    @cached_property
+    def image_embeddings(self) -> np.ndarray:
+        return ranking_embeddings(self.raw_image_embeddings)
+
+    @cached_property
+    def ranking_embeddings(self) -> np.ndarray:
+        return ranking_embeddings(self.raw_image_embeddings,
+                                  self.evaluation["published_normalisation"])
 
 
-def markedness(
-    image_emb: np.ndarray, test: pd.DataFrame, encode_texts,
-) -> list[tuple[str, str, float]]:
-    """self_similarity overall and per subgroup; person_preference per subgroup of every
-    attribute whose values all have a prompt (biasamp.wordlists). ``encode_texts`` maps prompts
-    to L2-normalised embeddings."""
-    values = [("self_similarity", "", self_similarity(image_emb))]
-    for attribute, groups in attribute_values(test).items():
-        members = {g: test[attribute].eq(g).fillna(False).to_numpy(dtype=bool) for g in groups}
-        values += [("self_similarity", f"{attribute}:{g}", self_similarity(image_emb[m]))
-                   for g, m in members.items()]
-        prompts = [attribute_prompt(attribute, g) for g in groups]
-        if len(groups) < 2 or None in prompts:
-            continue
-        embedded = encode_texts([PERSON_PROMPT, *prompts])
-        preferred = person_preference(image_emb, embedded[0], embedded[1:])
-        values += [("person_preference", f"{attribute}:{g}", float(preferred[m].mean()))
-                   for g, m in members.items()]
-    return values
+def measure_model(inputs: ModelInputs, writes_captions: bool) -> list[tuple[str, str, float]]:
+    """The rows of every suite that applies to the model."""
+    return [row for suite in SUITES if suite.applies_to(writes_captions)
+            for row in suite.measure(inputs)]
 
 
-def caption_measurements(test: pd.DataFrame, generated: list[str]) -> list[tuple[str, str, float]]:
-    """bleu4 (sets with captions) and the gender outcomes of the generated captions, overall
-    and per subgroup."""
-    groups = [("", np.ones(len(test), dtype=bool))] + [
-        (f"{a}:{v}", test[a].eq(v).fillna(False).to_numpy(dtype=bool))
-        for a, values in attribute_values(test).items() for v in values]
-    values = []
-    if has_captions(test):
-        references = queries_per_image(test)
-        values += [("bleu4", name, corpus_bleu([generated[i] for i in np.flatnonzero(members)],
-                                               [references[i] for i in np.flatnonzero(members)]))
-                   for name, members in groups if members.any()]
-    genders = test["gender"].astype(object).where(test["gender"].notna(), None) \
-        if "gender" in test else [None] * len(test)
-    outcomes = np.array(gender_outcomes(generated, list(genders)), dtype=object)
-    for name, members in groups:
-        judged = outcomes[members & (outcomes != None)]  # noqa: E711  (elementwise)
-        if len(judged):
-            values += [("caption_gender_error", name, float((judged == "error").mean())),
-                       ("caption_gender_neutral", name, float((judged == "neutral").mean()))]
-    return values
+@dataclass
+class MixInputs:
+    """What the suites that measure training mixes read (:class:`biasamp.metrics.Inputs`)."""
+
+    mix: pd.DataFrame
+    evaluation: dict = field(default_factory=dict)
 
 
-def queries_per_image(test: pd.DataFrame) -> list[list[str]]:
-    """Every caption of each image (the ``captions`` lists, or the ``caption`` column)."""
-    captions, targets = queries(test)
-    out: list[list[str]] = [[] for _ in range(len(test))]
-    for caption, target in zip(captions, targets, strict=True):
-        out[target].append(caption)
-    return out
+def mix_measurements(mixed: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """The rows of every suite that measures a training mix."""
+    inputs = MixInputs(mixed)
+    return [row for suite in SUITES if suite.measures_mixes for row in suite.measure(inputs)]
+
+
+def measure_mix(mix_manifest: str, keys: dict, out_metrics: str) -> None:
+    """Write a mix's own measurements as a tidy table (``model`` and ``evalset`` empty)."""
+    values = mix_measurements(manifest.read(mix_manifest))
+    tables.write(tables.measurements({**keys, "model": "", "evalset": ""}, values), out_metrics)
+    log.info("%s: %s", mix_manifest, values)
 
 
 def read_written_captions(path: str, ids: pd.Series) -> list[str]:
@@ -213,33 +129,22 @@ def evaluate_model(
     keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
     threads: int = 1,
 ) -> pd.DataFrame:
+    """Measure the model at ``model_path`` on the test images of ``dataset_manifest`` with
+    every suite that applies to it; write the tidy rows to ``out_metrics``."""
     import torch
 
     torch.set_num_threads(threads)
-    test = manifest.read_evaluation_images(dataset_manifest)
-    written = read_written_captions(captions_csv, test["id"]) if captions_csv else None
-    model = MODELS.get(model_settings["kind"]).implementation.load(model_path, device)
-    raw = model.encode_images(test, evaluation["batch_size"], normalize=False)
-    image_emb = ranking_embeddings(raw)
-
-    def encode_texts(texts: list[str]) -> np.ndarray:
-        return model.encode_texts(texts, evaluation["batch_size"])
-
-    values, captions = [], []
-    if has_captions(test):
-        captions, targets = queries(test)
-        ranked = ranking_embeddings(raw, evaluation["published_normalisation"])
-        values += retrieval_measurements(ranked, encode_texts(captions), test,
-                                         evaluation["recall_k"], targets)
-    neutral = neutral_queries(test, captions)
-    values += neutral_query_bias(image_emb, encode_texts(neutral), test, evaluation["bias_k"])
-    values += markedness(image_emb, test, encode_texts)
-    if captions_csv:
-        values += caption_measurements(test, written)
-    frame = tables.measurements(keys, values)
+    images = manifest.read_evaluation_images(dataset_manifest)
+    kind = MODELS.get(model_settings["kind"]).implementation
+    written = read_written_captions(captions_csv, images["id"]) if captions_csv else None
+    model, batch = kind.load(model_path, device), evaluation["batch_size"]
+    inputs = ModelInputs(images, evaluation,
+                         lambda frame: model.encode_images(frame, batch, normalize=False),
+                         lambda texts: model.encode_texts(texts, batch), written)
+    frame = tables.measurements(keys, measure_model(inputs, kind.writes_captions))
     tables.write(frame, out_metrics)
-    log.info("evaluated %s on %d images, %d captions, %d neutral queries (%s, %d thread%s):\n%s",
-             model_path, len(test), len(captions), len(neutral), device, torch.get_num_threads(),
+    log.info("evaluated %s on %d images, %d captions (%s, %d thread%s):\n%s",
+             model_path, len(images), len(inputs.queries[0]), device, torch.get_num_threads(),
              "" if torch.get_num_threads() == 1 else "s",
              frame.loc[frame["group"] == "", ["metric", "value"]].to_string(index=False))
     return frame

@@ -1,14 +1,13 @@
 """Code fingerprints: which package code a rule's outputs depend on.
 
 Snakemake reruns a job when its params change but does not track modules its script imports.
-Each rule therefore gets a param with the fingerprint of the package modules its entry point
-imports, followed transitively through ``biasamp`` imports: fixing a metric changes the
-evaluate rule's fingerprint only, so the study re-evaluates without retraining.
-
-A registry package's ``__init__`` imports its kind modules only to register them
-(``from biasamp.generators import diffusion, toy``); those imports are not followed, so a rule
-depends on the one kind it is configured with (its entry names that kind's module), and editing
-the diffusers generator does not rerun the toy generator's shards.
+Each rule therefore gets a param with the fingerprint of the package modules its script
+imports, followed transitively through ``biasamp`` imports (read from the source, nothing is
+imported), plus the modules of the registry entries it runs: the kind it is configured with,
+or every metric suite or figure. Registries find their entries' modules themselves, so no
+import line ties a rule to every kind: fixing a metric changes the evaluate rule's fingerprint
+only (the study re-evaluates without retraining), and editing the diffusers generator does not
+rerun the toy generator's shards.
 """
 
 from __future__ import annotations
@@ -32,6 +31,8 @@ def _module_file(name: str) -> Path | None:
 
 
 def _imports(name: str, path: Path) -> set[str]:
+    """The ``biasamp`` modules the file at ``path`` (module ``name``; a script: ``""``)
+    imports, anywhere in it (function bodies included)."""
     found = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -46,10 +47,7 @@ def _imports(name: str, path: Path) -> set[str]:
             if module.split(".")[0] != PACKAGE:
                 continue
             found.add(module)
-            names = {f"{module}.{a.name}" for a in node.names}  # submodules imported by name
-            if path.name == "__init__.py" and module == name:  # registering its own kinds
-                names = {m for m in names if _module_file(m) is None}
-            found |= names
+            found |= {f"{module}.{a.name}" for a in node.names}  # submodules imported by name
     # a submodule import also runs its parent packages' __init__
     parents = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
     return found | parents
@@ -70,10 +68,17 @@ def closure(entry: str) -> tuple[Path, ...]:
     return tuple(sorted(set(seen.values())))
 
 
-def code_fingerprint(*entries: str, data: tuple[str, ...] = ()) -> str:
-    """SHA-256 (first 16 hex digits) over the closure of the given modules' source files,
-    plus package data files matching the ``data`` globs (e.g. ``"model_configs/*.json"``)."""
+def script_modules(script: str | Path) -> tuple[str, ...]:
+    """The ``biasamp`` modules a script file (``workflow/scripts/*.py``) imports directly."""
+    return tuple(sorted(m for m in _imports("", Path(script)) if _module_file(m) is not None))
+
+
+def code_fingerprint(*entries: str, data: tuple[str, ...] = (), script: str | None = None) -> str:
+    """SHA-256 (first 16 hex digits) over the closure of the given modules' source files (and
+    of those ``script`` imports), plus package data files matching the ``data`` globs (e.g.
+    ``"model_configs/*.json"``)."""
     digest = hashlib.sha256()
+    entries = (*entries, *(script_modules(script) if script else ()))
     files = {p for e in entries for p in closure(e)} | {p for g in data for p in ROOT.glob(g)}
     for path in sorted(files):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")

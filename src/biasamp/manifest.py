@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from biasamp.atomic import atomic_path
 from biasamp.inputs import REBUILD, reading
 
 # Parquet metadata key holding a manifest's attrs (e.g. {"bad_images_skipped": 3}).
@@ -67,13 +71,53 @@ def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     if frame["id"].duplicated().any():
         dupes = frame.loc[frame["id"].duplicated(), "id"].head(3).tolist()
         raise ManifestError(f"manifest for {path} has duplicate ids, e.g. {dupes}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
     table = pa.Table.from_pandas(normalise(frame), preserve_index=False)
     metadata = {**(table.schema.metadata or {}), ATTRS_KEY: json.dumps(frame.attrs)}
-    pq.write_table(table.replace_schema_metadata(metadata), tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(metadata), tmp)
+
+
+class ManifestWriter:
+    """Write a manifest one chunk at a time (memory bounded by a chunk, for datasets of
+    millions of images), with the checks of :func:`write`: the contract's columns, no id twice
+    (across chunks). ``attrs`` are stored as :func:`write` stores a frame's; the file appears
+    only once complete.
+
+    >>> # with ManifestWriter(path, schema) as out: out.write(table); out.attrs["n"] = 3
+    """
+
+    def __init__(self, path: str | os.PathLike, schema: pa.Schema):
+        missing = [c for c in REQUIRED if c not in schema.names]
+        if missing:
+            raise ManifestError(f"manifest for {path} lacks columns {missing}")
+        self.path, self.schema, self.attrs = Path(path), schema, {}
+        self._hashes: list = []
+
+    def __enter__(self) -> ManifestWriter:
+        self._stack = ExitStack()
+        tmp = self._stack.enter_context(atomic_path(self.path))
+        self._writer = pq.ParquetWriter(tmp, self.schema)
+        self._stack.callback(self._writer.close)  # closed before the rename
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        self._hashes.append(pd.util.hash_array(table["id"].to_numpy(zero_copy_only=False)))
+        self._writer.write_table(table)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                hashes = np.concatenate(self._hashes) if self._hashes else np.array([])
+                if len(np.unique(hashes)) != len(hashes):
+                    self._writer.close()
+                    ids = pq.read_table(self._writer.where, columns=["id"])["id"].to_pandas()
+                    raise ManifestError(f"manifest for {self.path} has duplicate ids, e.g. "
+                                        f"{ids[ids.duplicated()].head(3).tolist()}")
+                self._writer.add_key_value_metadata({ATTRS_KEY: json.dumps(self.attrs)})
+        except BaseException:
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        return self._stack.__exit__(exc_type, exc, tb)
 
 
 def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:

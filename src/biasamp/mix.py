@@ -13,9 +13,8 @@ import logging
 
 import pandas as pd
 
-from biasamp import manifest, tables
+from biasamp import manifest
 from biasamp.generate import training_rows
-from biasamp.metrics.dataset_bias import dataset_bias_score
 from biasamp.study import n_replaced, replaced_positions
 
 log = logging.getLogger(__name__)
@@ -58,25 +57,6 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
     return out
 
 
-def mix_measurements(mixed: pd.DataFrame) -> list[tuple[str, str, float]]:
-    """mix_gender_bias, mix_generated_share, mix_flagged_excluded (images a safety checker
-    withheld) and data_bad_images_skipped (unreadable real images left out) of one mix.
-
-    mix_gender_bias needs the gender and activity of every image (the toy world records what
-    it rendered); a mix holding images of unknown gender (e.g. from a real text-to-image
-    model) gets no value rather than one computed on a biased subset.
-    """
-    values = [("mix_generated_share", "", float((mixed["source"] == "generated").mean())),
-              ("mix_flagged_excluded", "", float(mixed.attrs.get("flagged_excluded", 0))),
-              ("data_bad_images_skipped", "", float(mixed.attrs.get("bad_images_skipped", 0)))]
-    if "activity" in mixed and mixed[["gender", "activity"]].notna().all(axis=None):
-        bias = dataset_bias_score(mixed["activity"].to_numpy(), mixed["gender"].to_numpy())
-        values.append(("mix_gender_bias", "", bias))
-    else:
-        log.info("mix_gender_bias not measured: some images have unknown gender or activity")
-    return values
-
-
 def write_mix(
     dataset_manifest: str, generated_manifests: list[str], ratio: float, seed: int,
     out_manifest: str,
@@ -86,10 +66,3 @@ def write_mix(
     manifest.write(mixed, out_manifest)
     log.info("mix ratio=%g seed=%d: %d images, %d generated", ratio, seed, len(mixed),
              int((mixed["source"] == "generated").sum()))
-
-
-def measure_mix(mix_manifest: str, keys: dict, out_metrics: str) -> None:
-    """Write the mix's own measurements as a tidy table (``model`` and ``evalset`` empty)."""
-    values = mix_measurements(manifest.read(mix_manifest))
-    tables.write(tables.measurements({**keys, "model": "", "evalset": ""}, values), out_metrics)
-    log.info("%s: %s", mix_manifest, values)

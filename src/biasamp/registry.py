@@ -1,19 +1,26 @@
-"""Name → implementation tables, selected by ``kind:`` in the config.
+"""Name → entry tables: dataset, generator and model kinds (selected by ``kind:`` in the
+config), metric suites and figures.
 
-Datasets, generators and models each have one registry; adding a kind is one module that
-registers itself and one config entry. Each entry carries a JSON schema for its settings, so
-a config is fully validated before any job runs.
+Each registry belongs to a package and finds its entries itself: on first use it imports every
+module of that package, and each module registers what it defines (as open_clip finds every
+model config in its folder). Adding a kind, a suite or a figure is one module; no import line
+elsewhere must be remembered. Kind entries carry a JSON schema for their settings, so a config
+is fully validated before any job runs, and the capabilities the workflow asks about.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Kind:
+    """A dataset, generator or model kind."""
+
     name: str
     implementation: Any
     schema: dict = field(default_factory=dict)  # JSON schema of the entry's settings
@@ -28,35 +35,62 @@ class Kind:
     # generator kinds: the dataset kinds whose captions it can render (None: any)
     datasets: tuple[str, ...] | None = None
 
+    @property
+    def module(self) -> str:
+        """The module that defines the entry (its code fingerprint starts there)."""
+        return self.implementation.__module__
+
 
 class Registry:
-    def __init__(self, what: str):
-        self.what = what  # e.g. "generator", used in error messages
-        self._kinds: dict[str, Kind] = {}
+    """Entries of one type (``entry``, a dataclass with ``name`` and ``implementation``) found
+    in the modules of ``package``."""
 
-    def register(self, name: str, schema: dict, check: Callable | None = None,
-                 **capabilities) -> Callable:
-        """Decorator: ``@GENERATORS.register("toy", schema=...)`` on a class or function;
-        ``capabilities`` are the further fields of :class:`Kind`."""
+    def __init__(self, what: str, package: str, entry: type = Kind):
+        self.what = what  # e.g. "generator", used in error messages
+        self.package = package
+        self.entry = entry
+        self._entries: dict[str, Any] = {}
+        self._discovered = False
+
+    def register(self, name: str, **fields) -> Callable:
+        """Decorator: ``@GENERATORS.register("toy", schema=...)`` on a class or function; the
+        keyword arguments are the entry's further fields."""
 
         def decorate(implementation):
-            if name in self._kinds:
-                raise ValueError(f"{self.what} kind {name!r} is registered twice")
-            self._kinds[name] = Kind(name, implementation, schema, check, **capabilities)
+            if name in self._entries:
+                raise ValueError(f"{self.what} {name!r} is registered twice")
+            self._entries[name] = self.entry(name=name, implementation=implementation, **fields)
             return implementation
 
         return decorate
 
+    def _discover(self) -> None:
+        """Import every module of the package once (each registers its entries)."""
+        if self._discovered:
+            return
+        self._discovered = True
+        package = importlib.import_module(self.package)
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{self.package}.{module.name}")
+
     def __contains__(self, name: str) -> bool:
-        return name in self._kinds
+        self._discover()
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Any]:
+        """The entries, by name."""
+        self._discover()
+        return iter([self._entries[n] for n in sorted(self._entries)])
 
     def names(self) -> list[str]:
-        return sorted(self._kinds)
+        self._discover()
+        return sorted(self._entries)
 
-    def get(self, name: str) -> Kind:
+    def get(self, name: str):
+        self._discover()
         try:
-            return self._kinds[name]
+            return self._entries[name]
         except KeyError:
             raise KeyError(
-                f"unknown {self.what} kind {name!r}; known kinds: {', '.join(self.names())}"
+                f"unknown {self.what} {name!r}; known: {', '.join(self.names())}"
             ) from None

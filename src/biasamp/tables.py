@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
+from biasamp.atomic import atomic_path
 from biasamp.inputs import REBUILD, InputFileError, read_csv
 
 COLUMNS = ("dataset", "generator", "ratio", "seed", "model", "evalset", "metric", "group",
@@ -32,11 +32,8 @@ def measurements(keys: dict, values: Iterable[tuple[str, str, float]]) -> pd.Dat
 
 
 def write(frame: pd.DataFrame, path: str | os.PathLike) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    frame.loc[:, list(COLUMNS)].to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.loc[:, list(COLUMNS)].to_csv(tmp, index=False)
 
 
 def read(path: str | os.PathLike) -> pd.DataFrame:

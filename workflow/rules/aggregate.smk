@@ -14,7 +14,7 @@ rule aggregate:
     conda:
         ENV
     params:
-        code=code_fingerprint("biasamp.tables"),
+        code=code("aggregate"),
     script:
         "../scripts/aggregate.py"
 
@@ -32,6 +32,6 @@ rule provenance:
     params:
         config=config,
         word_lists=WORDLISTS_VERSION,
-        code=code_fingerprint("biasamp.provenance"),
+        code=code("provenance"),
     script:
         "../scripts/provenance.py"

@@ -1,15 +1,17 @@
 # Config validation, wildcard constraints, paths and every input function of the workflow.
 # (The Snakefile puts the package in src/ on the path, before the config is read.)
+from pathlib import Path
+
 from snakemake.exceptions import WorkflowError
 
 import biasamp
 from biasamp.config import ConfigError, validate_config
 from biasamp.datasets import DATASETS
-from biasamp.evaluate import metric_names
+from biasamp.figures import FIGURES, figure_plan
 from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
-from biasamp.models import MODELS, is_captioner
-from biasamp.plot import figure_stem
+from biasamp.metrics import SUITES, study_metrics
+from biasamp.models import MODELS, writes_captions
 from biasamp.study import generation_plan, ratio_label
 from biasamp.wordlists import VERSION as WORDLISTS_VERSION
 
@@ -46,6 +48,10 @@ def dataset_settings(wildcards):
 
 def generator_settings(wildcards):
     return config["generators"][wildcards.generator]
+
+
+def generator_kind(wildcards):
+    return GENERATORS.get(generator_settings(wildcards)["kind"]).implementation
 
 
 def model_settings(wildcards):
@@ -93,48 +99,62 @@ def evaluation_images(wildcards):
 
 
 def evaluation_settings():
-    """The evaluate jobs' slice of the config (adding an evaluation set reruns nothing)."""
-    return {k: v for k, v in config["evaluation"].items() if k != "sets"}
+    """The evaluate jobs' slice of the config: what can change a result (adding an evaluation
+    set reruns nothing; threads and batch size are the scripts' to read, not params)."""
+    return {
+        k: v
+        for k, v in config["evaluation"].items()
+        if k not in ("sets", "threads", "batch_size")
+    }
 
 
-def kind_code(registry, settings, *entries, data=()):
-    """Fingerprint of a step's modules plus the module of the kind it is configured with."""
-    kind = registry.get(settings["kind"]).implementation.__module__
-    return code_fingerprint(*entries, kind, data=data)
+def result_settings(settings):
+    """An entry's settings as a job's params: without `threads`, which changes no result."""
+    return {k: v for k, v in settings.items() if k != "threads"}
 
 
-def dataset_code(wildcards):
-    return kind_code(DATASETS, dataset_settings(wildcards), "biasamp.datasets")
+def model_params(wildcards):
+    return result_settings(model_settings(wildcards))
 
 
-def evalset_code(wildcards):
-    return kind_code(DATASETS, evalset_settings(wildcards), "biasamp.datasets")
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+MIX_SUITE_MODULES = [suite.module for suite in SUITES if suite.measures_mixes]
+FIGURE_MODULES = [figure.module for figure in FIGURES]
 
 
-def generator_code(wildcards):
-    return kind_code(GENERATORS, generator_settings(wildcards), "biasamp.generate")
+def code(script, *modules, data=()):
+    """Fingerprint of a rule's script: the package modules it imports (followed through the
+    import graph), plus ``modules`` (registry entries it runs) and package ``data`` files."""
+    return code_fingerprint(*modules, script=str(SCRIPTS / f"{script}.py"), data=data)
 
 
-def model_code(wildcards):
-    return kind_code(MODELS, model_settings(wildcards), data=("model_configs/*.json",))
+def kind_code(script, registry, settings_of, data=()):
+    """The fingerprint of a rule whose job runs the kind its entry is configured with."""
+
+    def fingerprint(wildcards):
+        return code(script, registry.get(settings_of(wildcards)["kind"]).module, data=data)
+
+    return fingerprint
 
 
 def evaluate_code(wildcards):
-    return kind_code(MODELS, model_settings(wildcards), "biasamp.evaluate")
-
-
-def caption_code(wildcards):
-    return kind_code(MODELS, model_settings(wildcards))
+    """The evaluate job's fingerprint: its model kind and the suites that measure it."""
+    kind = MODELS.get(model_settings(wildcards)["kind"])
+    captions = kind.implementation.writes_captions
+    suites = [suite.module for suite in SUITES if suite.applies_to(captions)]
+    return code("evaluate", kind.module, *suites)
 
 
 def model_captions(wildcards):
     """The captions a captioning model wrote for the evaluation images ([] for others)."""
-    if not is_captioner(model_settings(wildcards)):
+    if not writes_captions(model_settings(wildcards)):
         return []
     return f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv".format(**wildcards)
 
 
-CAPTIONING = any(is_captioner(m) for m in config["models"].values())
+CAPTIONING = any(writes_captions(m) for m in config["models"].values())
+# the metrics the study's table can hold, and the files of every registered figure
+FIGURE_PLAN = figure_plan(study_metrics(config["evaluation"], CAPTIONING))
 
 
 def images_to_generate(wildcards):
@@ -142,7 +162,7 @@ def images_to_generate(wildcards):
     return generation_plan(
         config["ratios"],
         config["seeds"],
-        withheld_possible=bool(generator_settings(wildcards).get("safety_checker")),
+        withheld_possible=generator_kind(wildcards).may_withhold(generator_settings(wildcards)),
     )
 
 
@@ -217,7 +237,7 @@ def study_files():
     captions = [
         path
         for path in study_grid(f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv")
-        if is_captioner(config["models"][path.split("/")[-2]])
+        if writes_captions(config["models"][path.split("/")[-2]])
     ]
     return sorted(
         set(
@@ -234,7 +254,7 @@ def study_files():
 def figure_paths():
     return expand(
         "results/figures/{stem}.{ext}",
-        stem=[figure_stem(m) for m in metric_names(config["evaluation"], CAPTIONING)],
+        stem=[stem for _, stem, _ in FIGURE_PLAN],
         ext=config["plot"]["formats"],
     )
 

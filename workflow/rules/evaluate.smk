@@ -13,9 +13,8 @@ rule caption:
     resources:
         gpu=lambda wildcards: min(model_settings(wildcards)["gpus"], 1),
     params:
-        settings=model_settings,
-        batch_size=config["evaluation"]["batch_size"],
-        code=caption_code,
+        settings=model_params,
+        code=kind_code("caption", MODELS, model_settings),
     script:
         "../scripts/caption.py"
 
@@ -35,7 +34,7 @@ rule evaluate:
         ENV
     threads: config["evaluation"]["threads"]
     params:
-        settings=model_settings,
+        settings=model_params,
         evaluation=evaluation_settings(),
         table_keys=measurement_keys,
         code=evaluate_code,
@@ -55,6 +54,6 @@ rule evaluate_mix:
         ENV
     params:
         table_keys=measurement_keys,
-        code=code_fingerprint("biasamp.mix"),
+        code=code("evaluate_mix", *MIX_SUITE_MODULES),
     script:
         "../scripts/evaluate_mix.py"

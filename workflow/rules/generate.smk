@@ -15,6 +15,6 @@ rule generate:
         settings=generator_settings,
         seed=config["seed"],
         plan=images_to_generate,
-        code=generator_code,
+        code=kind_code("generate", GENERATORS, generator_settings),
     script:
         "../scripts/generate.py"

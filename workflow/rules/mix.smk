@@ -10,6 +10,6 @@ rule mix:
     conda:
         ENV
     params:
-        code=code_fingerprint("biasamp.mix"),
+        code=code("mix"),
     script:
         "../scripts/mix.py"

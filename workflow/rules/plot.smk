@@ -1,5 +1,5 @@
 rule plot:
-    """One figure per metric against the contamination ratio (mean and CI over seeds)."""
+    """The files of every registered figure (biasamp.figures) from the metrics table."""
     input:
         metrics=rules.aggregate.output[0],
     output:
@@ -13,8 +13,8 @@ rule plot:
     conda:
         ENV
     params:
-        metrics=metric_names(config["evaluation"], CAPTIONING),
+        plan=FIGURE_PLAN,
         interval=config["plot"]["interval"],
-        code=code_fingerprint("biasamp.plot"),
+        code=code("plot", *FIGURE_MODULES),
     script:
         "../scripts/plot.py"

@@ -10,7 +10,7 @@ rule prepare:
         ENV
     params:
         settings=dataset_settings,
-        code=dataset_code,
+        code=kind_code("prepare", DATASETS, dataset_settings),
     script:
         "../scripts/prepare.py"
 
@@ -35,7 +35,7 @@ rule prepare_evalset:
         ENV
     params:
         settings=evalset_settings,
-        code=evalset_code,
+        code=kind_code("prepare", DATASETS, evalset_settings),
     script:
         "../scripts/prepare.py"
 

@@ -13,7 +13,7 @@ rule train:
     resources:
         gpu=lambda wildcards: model_settings(wildcards)["gpus"],
     params:
-        settings=model_settings,
-        code=model_code,
+        settings=model_params,
+        code=kind_code("train", MODELS, model_settings, data=("model_configs/*.json",)),
     script:
         "../scripts/train.py"

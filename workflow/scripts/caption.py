@@ -6,13 +6,13 @@ from biasamp.gpus import claim
 
 device = "cuda" if claim(snakemake.resources.gpu) else "cpu"  # before anything touches CUDA
 
-from biasamp.models.coca import write_captions
+from biasamp.caption import write_captions
 
 write_captions(
     model_settings=snakemake.params.settings,
     model_path=snakemake.input.model,
     dataset_manifest=snakemake.input.dataset,
-    batch_size=snakemake.params.batch_size,
+    batch_size=snakemake.config["evaluation"]["batch_size"],  # not a param: no result changes
     out_csv=snakemake.output.captions,
     device=device,
     threads=snakemake.threads,

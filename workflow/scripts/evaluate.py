@@ -8,7 +8,9 @@ evaluate_model(
     model_settings=snakemake.params.settings,
     model_path=snakemake.input.model,
     dataset_manifest=snakemake.input.dataset,
-    evaluation=snakemake.params.evaluation,
+    # the batch size changes no result: read from the config, not a param
+    evaluation={**snakemake.params.evaluation,
+                "batch_size": snakemake.config["evaluation"]["batch_size"]},
     keys=snakemake.params.table_keys,
     out_metrics=snakemake.output.metrics,
     captions_csv=snakemake.input.captions or None,

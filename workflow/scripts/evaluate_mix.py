@@ -2,6 +2,6 @@ from biasamp.joblog import start
 
 start(snakemake.log[0])
 
-from biasamp.mix import measure_mix
+from biasamp.evaluate import measure_mix
 
 measure_mix(snakemake.input.manifest, snakemake.params.table_keys, snakemake.output.metrics)

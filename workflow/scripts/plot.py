@@ -6,7 +6,7 @@ from biasamp.plot import plot_all
 
 plot_all(
     snakemake.input.metrics,
-    metrics=snakemake.params.metrics,
+    plan=snakemake.params.plan,
     outputs=list(snakemake.output),
     interval=snakemake.params.interval,
 )

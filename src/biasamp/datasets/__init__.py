@@ -1,11 +1,15 @@
 """Dataset kinds: each turns a source into the canonical manifest (see biasamp.manifest).
 
-A kind is a function ``prepare(settings, manifest_path)`` registered under its name; it writes
-the manifest (and any image archives beside it) for all splits.
+A kind is one module of this package with a function that follows :class:`DatasetKind`,
+registered under its name (``@DATASETS.register("coco", schema=..., check=...)``); the registry
+finds the module itself. Its capabilities are fields of the registry entry: ``archive`` (it
+stores its images in ``images.tar`` beside the manifest) and ``train_size`` (its number of
+training images, where the settings fix it).
 """
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 import pandas as pd
 
@@ -14,7 +18,12 @@ from biasamp.registry import Registry
 
 log = logging.getLogger(__name__)
 
-DATASETS = Registry("dataset")
+DATASETS = Registry("dataset kind", __name__)
+
+
+class DatasetKind(Protocol):
+    def __call__(self, settings: dict, manifest_path: str) -> None:
+        """Write the manifest of every split (and the image archive, for ``archive`` kinds)."""
 
 
 def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
@@ -38,9 +47,6 @@ def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
         frame = frame[[why is None for why in problems]].reset_index(drop=True)
     frame.attrs["bad_images_skipped"] = len(bad)
     return frame
-
-
-from biasamp.datasets import cc3m, coco, coco_demographics, labelled_images, phase, toy  # noqa: E402,F401,I001
 
 
 def prepare(settings: dict, manifest_path: str) -> None:

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from biasamp import manifest, wordlists
 from biasamp.datasets import DATASETS
@@ -195,23 +194,19 @@ def prepare(settings: dict, manifest_path: str) -> None:
             sources.append((layout["tsv"], split, index_tsv(layout, split)))
         elif layout:
             sources += [(path, split, _shard_chunks(path, split)) for path in shard_paths(layout)]
-    tmp = Path(manifest_path).with_name(Path(manifest_path).name + ".partial")
-    Path(manifest_path).parent.mkdir(parents=True, exist_ok=True)
     rows = skipped = 0
     progress = Progress(len(sources), "shards or TSVs", log)
-    with pq.ParquetWriter(tmp, COLUMNS) as writer:
+    with manifest.ManifestWriter(manifest_path, COLUMNS) as writer:
         for where, _, chunks in sources:
             for columns, missing in _named(where, chunks):
                 if missing and settings["bad_images"] == "fail":
                     raise ValueError(
                         f"{where}: {missing} samples have no usable image (failed downloads); "
                         f"set bad_images: skip in this dataset's config entry to leave them out")
-                writer.write_table(pa.table(columns, schema=COLUMNS))
+                writer.write(pa.table(columns, schema=COLUMNS))
                 rows, skipped = rows + len(columns["id"]), skipped + missing
             progress.update()
         # the count of skipped samples travels with the manifest, as for other datasets
-        writer.add_key_value_metadata(
-            {manifest.ATTRS_KEY: json.dumps({"bad_images_skipped": skipped})})
-    os.replace(tmp, manifest_path)
+        writer.attrs["bad_images_skipped"] = skipped
     log.info("CC3M: %d samples indexed from %d sources, %d without a usable image skipped",
              rows, len(sources), skipped)

@@ -1,17 +1,19 @@
 """Generator kinds: text-to-image models that render one image per prompt.
 
-A kind is a class registered under its name, constructed as ``cls(settings, reference)``
-(``reference`` is the real training manifest, for generators that mimic its statistics), with
-``prompt(caption)`` (the documented rule that turns a training caption into a prompt) and
-``generate(prompts, seeds)``, which yields ``(attributes, PIL image)`` per prompt, in order;
-``attributes["flagged"]`` marks an image a safety checker withheld. Image seeds come from the
-generate stage (global seed + image id), so an image never depends on batch size, shard layout
-or device count.
+A kind is one module of this package with a class that follows :class:`Generator`, registered
+under its name (``@GENERATORS.register("toy", schema=...)``); the registry finds the module
+itself. Image seeds come from the generate stage (global seed + image id), so an image never
+depends on batch size, shard layout or device count.
 """
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+import pandas as pd
 
 from biasamp.registry import Registry
 
-GENERATORS = Registry("generator")
+GENERATORS = Registry("generator kind", __name__)
 
 # Settings every generator kind accepts; they shape the generate stage, not the images.
 COMMON_SETTINGS = {
@@ -23,4 +25,20 @@ COMMON_SETTINGS = {
                      "description": "Encoding of the images in the shard archives."},
 }
 
-from biasamp.generators import diffusion, toy  # noqa: E402,F401  (register the kinds)
+
+class Generator(Protocol):
+    def __init__(self, settings: dict, reference: pd.DataFrame):
+        """``reference``: the real training manifest, for generators that mimic its
+        statistics."""
+
+    @staticmethod
+    def may_withhold(settings: dict) -> bool:
+        """Whether, with these settings, it may withhold images (a safety checker): then the
+        generate stage renders every image, since which ones a mix uses is known only after."""
+
+    def prompt(self, caption: str) -> str:
+        """The documented rule that turns a training caption into a prompt."""
+
+    def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
+        """``(attributes, PIL image)`` per prompt, in order; ``attributes["flagged"]`` marks
+        an image that was withheld."""

@@ -101,6 +101,11 @@ def torch_device(gpus: int) -> str:
 
 @GENERATORS.register("diffusers", schema=SCHEMA, check=check)
 class DiffusersGenerator:
+    @staticmethod
+    def may_withhold(settings: dict) -> bool:
+        """With its safety checker on, the pipeline withholds the images it flags."""
+        return settings["safety_checker"]
+
     def __init__(self, settings: dict, reference=None):
         import torch
         from diffusers import DiffusionPipeline

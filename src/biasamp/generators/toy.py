@@ -65,6 +65,10 @@ class ToyGenerator:
         skins = reference["skin"].dropna()
         self.dark_share = float((skins == "dark").mean()) if len(skins) else 0.5
 
+    @staticmethod
+    def may_withhold(settings: dict) -> bool:
+        return False
+
     def prompt(self, caption: str) -> str:
         """The toy generator is prompted with the training caption itself."""
         return caption

@@ -1,1 +1,115 @@
-"""Metric functions: arrays in, a number out, no file I/O (see the README for formulas)."""
+"""Metric suites: each module of this package is one suite and registers itself.
+
+A module holds its metric functions (arrays in, a number out, no file I/O; formulas in the
+README) and declares its suite with ``@SUITES.register(name, metrics=..., needs=...)`` on a
+function ``measure(inputs) -> [(metric, group, value), ...]``:
+
+- ``metrics(evaluation) -> [Metric]``: the names it measures, from the evaluation settings
+  (e.g. ``recall@{k}`` for every k), each with its :class:`Direction`;
+- ``needs``: what ``inputs`` must provide (:data:`NEEDS`). A suite that needs ``mix`` measures
+  each training mix (the ``evaluate_mix`` jobs); the others measure each trained model on each
+  evaluation set (the ``evaluate`` jobs), and one that needs ``written_captions`` only models
+  that write captions.
+
+The workflow derives the metric list, the figures and the code fingerprints from this registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from biasamp.registry import Registry
+
+
+class Direction(StrEnum):
+    """Which way a metric points, for reading trends over the contamination ratio."""
+
+    QUALITY = "quality"  # higher = better quality
+    BIAS = "bias"  # higher = more bias
+    NEITHER = "neither"  # a description (a share, a count), neither better nor worse
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    direction: Direction
+
+
+# What a suite may ask of its inputs (see :class:`Inputs`).
+NEEDS = frozenset({"image_embeddings", "text_embeddings", "written_captions", "mix"})
+
+
+class Inputs(Protocol):
+    """What a suite's ``measure`` reads; only what its ``needs`` name is guaranteed."""
+
+    evaluation: dict  # the evaluation settings (recall_k, bias_k, ...)
+    images: pd.DataFrame  # the evaluation images (the test split or an evaluation set)
+    has_captions: bool  # whether the evaluation images have captions
+    queries: tuple[list[str], np.ndarray]  # every caption, and the index of its image
+    attribute_values: dict[str, list[str]]  # known values of each demographic attribute
+    image_embeddings: np.ndarray  # L2-normalised, one row per image
+    ranking_embeddings: np.ndarray  # as retrieval ranks them (published normalisation)
+    written_captions: list[str]  # the caption the model wrote for each image
+    mix: pd.DataFrame  # the training mix (suites that need "mix")
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised text embeddings."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    implementation: Callable[[Any], list[tuple[str, str, float]]]  # measure(inputs)
+    metrics: Callable[[dict], list[Metric]]
+    needs: frozenset[str]
+
+    def __post_init__(self):
+        unknown = set(self.needs) - NEEDS
+        if unknown:
+            raise ValueError(f"suite {self.name!r} needs {sorted(unknown)}; known: "
+                             f"{sorted(NEEDS)}")
+
+    @property
+    def module(self) -> str:
+        return self.implementation.__module__
+
+    @property
+    def measures_mixes(self) -> bool:
+        return "mix" in self.needs
+
+    def applies_to(self, writes_captions: bool) -> bool:
+        """Whether it measures a model (one that writes captions or not)."""
+        return not self.measures_mixes and (writes_captions or
+                                            "written_captions" not in self.needs)
+
+    def measure(self, inputs) -> list[tuple[str, str, float]]:
+        return self.implementation(inputs)
+
+
+SUITES = Registry("metric suite", __name__, entry=Suite)
+
+
+def study_metrics(evaluation: dict, captioning: bool) -> list[Metric]:
+    """Every metric a study's table can hold, suite by suite (``captioning``: some model writes
+    captions)."""
+    return [metric for suite in SUITES
+            if suite.measures_mixes or suite.applies_to(captioning)
+            for metric in suite.metrics(evaluation)]
+
+
+def directions(evaluation: dict) -> dict[str, Direction]:
+    """Metric name -> direction, for every registered suite."""
+    return {m.name: m.direction for suite in SUITES for m in suite.metrics(evaluation)}
+
+
+def subgroups(images: pd.DataFrame, values: dict[str, list[str]]) -> list[tuple[str, np.ndarray]]:
+    """``("", all images)`` and ``("attribute:value", members)`` for each known value."""
+    return [("", np.ones(len(images), dtype=bool))] + [
+        (f"{a}:{v}", images[a].eq(v).fillna(False).to_numpy(dtype=bool))
+        for a, vs in values.items() for v in vs]

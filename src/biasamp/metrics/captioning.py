@@ -16,6 +16,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
+from biasamp.metrics import SUITES, Direction, Metric, subgroups
 from biasamp.wordlists import caption_gender
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -69,3 +72,32 @@ def gender_outcomes(captions: Sequence[str], genders: Sequence) -> list[str | No
         said = caption_gender([caption])
         out.append("neutral" if said is None else "correct" if said == gender else "error")
     return out
+
+
+@SUITES.register(
+    "captions", needs=frozenset({"written_captions"}),
+    metrics=lambda evaluation: [Metric("bleu4", Direction.QUALITY),
+                                Metric("caption_gender_error", Direction.BIAS),
+                                Metric("caption_gender_neutral", Direction.NEITHER)])
+def measure(inputs) -> list[tuple[str, str, float]]:
+    """bleu4 (sets with captions) and the gender outcomes of the captions a model wrote,
+    overall and per subgroup."""
+    images, generated = inputs.images, inputs.written_captions
+    groups = subgroups(images, inputs.attribute_values)
+    rows = []
+    if inputs.has_captions:
+        references: list[list[str]] = [[] for _ in range(len(images))]
+        for caption, target in zip(*inputs.queries, strict=True):
+            references[target].append(caption)
+        rows += [("bleu4", name, corpus_bleu([generated[i] for i in np.flatnonzero(members)],
+                                             [references[i] for i in np.flatnonzero(members)]))
+                 for name, members in groups if members.any()]
+    genders = images["gender"].astype(object).where(images["gender"].notna(), None) \
+        if "gender" in images else [None] * len(images)
+    outcomes = np.array(gender_outcomes(generated, list(genders)), dtype=object)
+    for name, members in groups:
+        judged = outcomes[members & (outcomes != None)]  # noqa: E711  (elementwise)
+        if len(judged):
+            rows += [("caption_gender_error", name, float((judged == "error").mean())),
+                     ("caption_gender_neutral", name, float((judged == "neutral").mean()))]
+    return rows

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
+
+from biasamp.metrics import SUITES, Direction, Metric
+from biasamp.wordlists import NEUTRAL_PROMPTS, mentions_gender
 
 
 def _shares(labels: Sequence, groups: Sequence) -> np.ndarray:
@@ -67,3 +71,51 @@ def ndkl(ranked_labels: Sequence, groups: Sequence, k: int,
     weights = 1 / np.log2(np.arange(2, len(top) + 2))
     divergences = [kl_divergence(_shares(top[: i + 1], groups), q) for i in range(len(top))]
     return float(np.dot(weights, divergences) / weights.sum())
+
+
+def neutral_queries(has_captions: bool, captions: list[str]) -> list[str]:
+    """The distinct gender-neutral captions, in order; the word lists' neutral prompts for a
+    set without captions."""
+    if not has_captions:
+        return list(NEUTRAL_PROMPTS)
+    return list(dict.fromkeys(c for c in captions if c.strip() and not mentions_gender(c)))
+
+
+def neutral_query_bias(
+    image_emb: np.ndarray, query_emb: np.ndarray, images: pd.DataFrame, k: int,
+    values: dict[str, list[str]],
+) -> list[tuple[str, str, float]]:
+    """Mean MaxSkew@k and NDKL@k over the neutral queries (embeddings ``query_emb``), for each
+    demographic attribute with at least two known values (group = the attribute).
+
+    Images whose value is unknown are left out of that attribute's ranking; the target is
+    uniform over the values present in the evaluation images.
+    """
+    rows = []
+    for attribute, groups in values.items():
+        if len(groups) < 2 or not len(query_emb):
+            continue
+        known = images[attribute].notna().to_numpy(dtype=bool)
+        labels = images.loc[known, attribute].to_numpy(dtype=object)
+        order = np.argsort(-(query_emb @ image_emb[known].T), axis=1, kind="stable")
+        rows += [
+            (f"maxskew@{k}", attribute, float(np.mean([max_skew(labels[r], groups, k)
+                                                       for r in order]))),
+            (f"ndkl@{k}", attribute, float(np.mean([ndkl(labels[r], groups, k)
+                                                    for r in order]))),
+        ]
+    return rows
+
+
+@SUITES.register(
+    "neutral_query_bias", needs=frozenset({"image_embeddings", "text_embeddings"}),
+    metrics=lambda evaluation: [Metric(f"maxskew@{evaluation['bias_k']}", Direction.BIAS),
+                                Metric(f"ndkl@{evaluation['bias_k']}", Direction.BIAS)])
+def measure(inputs) -> list[tuple[str, str, float]]:
+    """MaxSkew@k and NDKL@k of every attribute among the images retrieved for neutral
+    queries."""
+    captions = inputs.queries[0] if inputs.has_captions else []
+    neutral = neutral_queries(inputs.has_captions, captions)
+    return neutral_query_bias(inputs.image_embeddings, inputs.encode_texts(neutral),
+                              inputs.images, inputs.evaluation["bias_k"],
+                              inputs.attribute_values)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from biasamp.metrics import SUITES, Direction, Metric
+from biasamp.wordlists import PERSON_PROMPT, attribute_prompt
+
 
 def self_similarity(embeddings: np.ndarray) -> float:
     """Mean cosine similarity over the distinct pairs of rows (NaN for fewer than two).
@@ -41,3 +44,26 @@ def person_preference(image_emb: np.ndarray, person_emb: np.ndarray,
     person = image_emb @ person_emb
     labels = image_emb @ label_emb.T
     return (person > labels.max(axis=1)).astype(float)
+
+
+@SUITES.register(
+    "markedness", needs=frozenset({"image_embeddings", "text_embeddings"}),
+    metrics=lambda evaluation: [Metric("person_preference", Direction.NEITHER),
+                                Metric("self_similarity", Direction.NEITHER)])
+def measure(inputs) -> list[tuple[str, str, float]]:
+    """self_similarity overall and per subgroup; person_preference per subgroup of every
+    attribute whose values all have a prompt (biasamp.wordlists)."""
+    images, image_emb = inputs.images, inputs.image_embeddings
+    rows = [("self_similarity", "", self_similarity(image_emb))]
+    for attribute, groups in inputs.attribute_values.items():
+        members = {g: images[attribute].eq(g).fillna(False).to_numpy(dtype=bool) for g in groups}
+        rows += [("self_similarity", f"{attribute}:{g}", self_similarity(image_emb[m]))
+                 for g, m in members.items()]
+        prompts = [attribute_prompt(attribute, g) for g in groups]
+        if len(groups) < 2 or None in prompts:
+            continue
+        embedded = inputs.encode_texts([PERSON_PROMPT, *prompts])
+        preferred = person_preference(image_emb, embedded[0], embedded[1:])
+        rows += [("person_preference", f"{attribute}:{g}", float(preferred[m].mean()))
+                 for g, m in members.items()]
+    return rows

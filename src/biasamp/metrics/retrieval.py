@@ -1,8 +1,11 @@
-"""Retrieval quality: the rank of the paired item and recall@k."""
+"""Retrieval quality: the rank of the paired item and recall@k (suite ``retrieval``)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from biasamp.metrics import SUITES, Direction, Metric
 
 
 def target_ranks(similarity: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -35,3 +38,33 @@ def recall_at_k(ranks: np.ndarray, k: int) -> float:
     if ranks.size == 0:
         return float("nan")
     return float((ranks < k).mean())
+
+
+def retrieval_measurements(
+    image_emb: np.ndarray, text_emb: np.ndarray, images: pd.DataFrame, recall_k: list[int],
+    targets: np.ndarray, values: dict[str, list[str]],
+) -> list[tuple[str, str, float]]:
+    """recall@k overall and per subgroup (``values``: the known values of each attribute);
+    query i targets image ``targets[i]``."""
+    ranks = target_ranks(text_emb @ image_emb.T, targets)
+    rows = [(f"recall@{k}", "", recall_at_k(ranks, k)) for k in recall_k]
+    for attribute, known in values.items():
+        for value in known:
+            members = images[attribute].eq(value).fillna(False).to_numpy(dtype=bool)[targets]
+            rows += [(f"recall@{k}", f"{attribute}:{value}", recall_at_k(ranks[members], k))
+                     for k in recall_k]
+    return rows
+
+
+@SUITES.register(
+    "retrieval", needs=frozenset({"image_embeddings", "text_embeddings"}),
+    metrics=lambda evaluation: [Metric(f"recall@{k}", Direction.QUALITY)
+                                for k in evaluation["recall_k"]])
+def measure(inputs) -> list[tuple[str, str, float]]:
+    """Text-to-image recall@k, every caption of an image querying it (sets with captions)."""
+    if not inputs.has_captions:
+        return []
+    captions, targets = inputs.queries
+    return retrieval_measurements(inputs.ranking_embeddings, inputs.encode_texts(captions),
+                                  inputs.images, inputs.evaluation["recall_k"], targets,
+                                  inputs.attribute_values)

@@ -1,16 +1,18 @@
 """Model kinds: what is trained on every mix and how it is queried for evaluation.
 
-A kind is a class registered under its name with
-  ``train(settings, mix_manifest, model_path, seed, threads)`` (class method) and
-  ``load(model_path, device)`` returning an object with ``encode_images(frame, batch_size)``
-  and ``encode_texts(captions, batch_size)`` (L2-normalised numpy arrays); a captioner's
-  object also has ``caption(frame, batch_size, beams, max_tokens)``.
-Heavy libraries are imported inside those functions, so reading the registry stays cheap.
+A kind is one module of this package with a class that follows :class:`Model`, registered
+under its name (``@MODELS.register("clip", schema=...)``); the registry finds the module
+itself. Heavy libraries are imported inside the methods, so reading the registry stays cheap.
 """
+
+from typing import ClassVar, Protocol
+
+import numpy as np
+import pandas as pd
 
 from biasamp.registry import Registry
 
-MODELS = Registry("model")
+MODELS = Registry("model kind", __name__)
 
 # Settings every model kind accepts; they shape the train job, not the model.
 COMMON_SETTINGS = {
@@ -20,9 +22,31 @@ COMMON_SETTINGS = {
              "description": "GPUs per training job (Snakemake resource `gpu`); 0 = CPU."},
 }
 
-from biasamp.models import clip, coca  # noqa: E402,F401  (register the kinds)
+
+class Model(Protocol):
+    # whether it writes captions (and so gets a caption job and the caption metric suites)
+    writes_captions: ClassVar[bool]
+
+    @classmethod
+    def train(cls, settings: dict, mix_manifest: str, model_path: str, seed: int,
+              threads: int = 1) -> None:
+        """Train on a mix manifest; write the final weights to ``model_path``."""
+
+    @classmethod
+    def load(cls, model_path: str, device: str = "cpu") -> "Model": ...
+
+    def encode_images(self, frame: pd.DataFrame, batch_size: int = 256,
+                      normalize: bool = True) -> np.ndarray:
+        """One embedding row per image of a manifest frame."""
+
+    def encode_texts(self, captions: list[str], batch_size: int = 256) -> np.ndarray:
+        """L2-normalised embeddings of texts."""
+
+    def caption(self, frame: pd.DataFrame, batch_size: int, beams: int,
+                max_tokens: int) -> list[str]:
+        """One caption per image (``writes_captions`` kinds only)."""
 
 
-def is_captioner(settings: dict) -> bool:
+def writes_captions(settings: dict) -> bool:
     """Whether a model entry's kind writes captions (and so gets a caption job)."""
-    return hasattr(MODELS.get(settings["kind"]).implementation, "caption")
+    return MODELS.get(settings["kind"]).implementation.writes_captions

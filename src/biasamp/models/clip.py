@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from biasamp import manifest
+from biasamp.atomic import atomic_path
 from biasamp.fingerprint import code_fingerprint
 from biasamp.imagestore import ImageReader
 from biasamp.inputs import REBUILD, reading
@@ -144,10 +145,9 @@ def _toy_vocabulary_file() -> tuple[Path, int]:
     except (OSError, EOFError):
         current = None
     if current != text:
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        with atomic_path(path, unique=True) as partial, open(partial, "wb") as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
             out.write(text)
-        os.replace(partial, path)
     from open_clip.tokenizer import SimpleTokenizer
 
     return path, max(SimpleTokenizer(bpe_path=str(path)).encoder.values()) + 1
@@ -426,6 +426,8 @@ def launch_trainer(run: dict, processes: int) -> int | None:
 class Clip:
     """A CLIP model (image and text towers) from open_clip."""
 
+    writes_captions = False
+
     def __init__(self, model, preprocess, tokenizer, device):
         self.model, self.preprocess, self.tokenizer, self.device = (
             model, preprocess, tokenizer, device)
@@ -483,10 +485,9 @@ class Clip:
         checkpoint = work / "run" / "checkpoints" / f"epoch_{settings['epochs']}.pt"
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         weights = {k.removeprefix("module."): v for k, v in state["state_dict"].items()}
-        tmp = Path(model_path).with_name(Path(model_path).name + ".partial")
-        torch.save({"arch": settings["arch"], "state_dict": weights, "settings": settings,
-                    "seed": seed, "epochs": state["epoch"]}, tmp)
-        os.replace(tmp, model_path)
+        with atomic_path(model_path) as tmp:
+            torch.save({"arch": settings["arch"], "state_dict": weights, "settings": settings,
+                        "seed": seed, "epochs": state["epoch"]}, tmp)
         shutil.rmtree(work)  # resume state only: the trainer's log is in the job's log
 
     @classmethod

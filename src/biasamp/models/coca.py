@@ -10,10 +10,8 @@ open_clip selects the CoCa loss by model name, so ``arch`` must name a CoCa conf
 from __future__ import annotations
 
 import copy
-import csv
 import logging
 
-import numpy as np
 import pandas as pd
 
 from biasamp.imagestore import ImageReader
@@ -51,6 +49,8 @@ def check(settings: dict) -> list[tuple[str, str]]:
 class CoCa(Clip):
     """A CoCa model: CLIP towers plus a multimodal text decoder that writes captions."""
 
+    writes_captions = True
+
     @staticmethod
     def trainer_options(settings: dict) -> list[str]:
         return ["--coca-caption-loss-weight", str(settings["caption_loss_weight"]),
@@ -79,12 +79,13 @@ class CoCa(Clip):
             nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
         nn.init.normal_(decoder.text_projection, std=attn_std)
 
-    def caption(self, frame: pd.DataFrame, batch_size: int, beams: int,
-                max_tokens: int) -> list[str]:
-        """One caption per image of ``frame``, by beam search."""
+    def caption(self, frame: pd.DataFrame, batch_size: int, settings: dict) -> list[str]:
+        """One caption per image of ``frame``, by beam search (``beams``, at most
+        ``caption_tokens`` tokens, from the model's settings)."""
         import torch
         import torch.nn.functional as F
 
+        beams, max_tokens = settings["beams"], settings["caption_tokens"]
         tokenizer = self.tokenizer
         # the prefix (start token + generated ones) must fit the decoder's context
         max_tokens = min(max_tokens, self.model.text.context_length - 1)
@@ -109,22 +110,3 @@ class CoCa(Clip):
                 out += [" ".join(tokenizer.decode(seq).split()) for seq in sequences]
         reader.close()
         return out
-
-
-def write_captions(model_settings: dict, model_path: str, dataset_manifest: str,
-                   batch_size: int, out_csv: str, device: str = "cpu", threads: int = 1) -> None:
-    """Caption the test images of a manifest: a CSV of ``id`` and ``caption``."""
-    import torch
-
-    from biasamp import manifest
-
-    torch.set_num_threads(threads)
-    test = manifest.read_evaluation_images(dataset_manifest)
-    model = CoCa.load(model_path, device)
-    captions = model.caption(test, batch_size, model_settings["beams"],
-                             model_settings["caption_tokens"])
-    pd.DataFrame({"id": test["id"], "caption": np.asarray(captions, dtype=object)}).to_csv(
-        out_csv, index=False, quoting=csv.QUOTE_ALL)
-    log.info("captioned %d images with %s (%s, %d thread%s, %d beams)", len(test), model_path,
-             device, torch.get_num_threads(), "" if torch.get_num_threads() == 1 else "s",
-             model_settings["beams"])

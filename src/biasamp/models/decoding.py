@@ -9,8 +9,10 @@ the captioner decodes with this one: standard beam search with length-normalised
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def beam_search(
@@ -25,6 +27,8 @@ def beam_search(
     A hypothesis ends with the end token; those still open at ``max_tokens`` end there. Search
     stops early once no live hypothesis can beat the ended ones (see :func:`_done`).
     """
+    import torch
+
     rows = torch.arange(batch).repeat_interleave(beams)
     prefixes = torch.full((batch * beams, 1), sot, dtype=torch.long)
     scores = torch.zeros(batch, beams)
