@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from biasamp.config import ConfigError, check_yaml_file
 
-
 # The default study; a study given with --configfile replaces it rather than merging into it.
 if not workflow.overwrite_configfiles:
     try:

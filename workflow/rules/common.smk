@@ -124,7 +124,8 @@ FIGURE_MODULES = [figure.module for figure in FIGURES]
 
 def code(script, *modules, data=()):
     """Fingerprint of a rule's script: the package modules it imports (followed through the
-    import graph), plus ``modules`` (registry entries it runs) and package ``data`` files."""
+    import graph), plus ``modules`` (registry entries it runs) and package ``data`` files.
+    """
     return code_fingerprint(*modules, script=str(SCRIPTS / f"{script}.py"), data=data)
 
 
@@ -132,7 +133,9 @@ def kind_code(script, registry, settings_of, data=()):
     """The fingerprint of a rule whose job runs the kind its entry is configured with."""
 
     def fingerprint(wildcards):
-        return code(script, registry.get(settings_of(wildcards)["kind"]).module, data=data)
+        return code(
+            script, registry.get(settings_of(wildcards)["kind"]).module, data=data
+        )
 
     return fingerprint
 
@@ -162,7 +165,9 @@ def images_to_generate(wildcards):
     return generation_plan(
         config["ratios"],
         config["seeds"],
-        withheld_possible=generator_kind(wildcards).may_withhold(generator_settings(wildcards)),
+        withheld_possible=generator_kind(wildcards).may_withhold(
+            generator_settings(wildcards)
+        ),
     )
 
 
@@ -171,7 +176,8 @@ SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
 
 def generation_shards(wildcards, ext="parquet"):
     """The shards of generated images a mix draws on: all of the generator's, or none for
-    ratio 0 (which uses no generated image, so a baseline-only study generates nothing)."""
+    ratio 0 (which uses no generated image, so a baseline-only study generates nothing).
+    """
     if float(wildcards.ratio) == 0:
         return []
     return expand(
@@ -260,7 +266,12 @@ def figure_paths():
 
 
 def final_outputs():
-    return ["results/metrics.csv", "results/provenance.json", *figure_paths(), *study_files()]
+    return [
+        "results/metrics.csv",
+        "results/provenance.json",
+        *figure_paths(),
+        *study_files(),
+    ]
 
 
 def measurement_keys(wildcards):

@@ -30,7 +30,9 @@ rule prepare_evalset:
     log:
         "results/logs/prepare/evalsets/{evalset}.log",
     wildcard_constraints:
-        evalset=names_where(config["evaluation"]["sets"], lambda s: not writes_archive(s)),
+        evalset=names_where(
+            config["evaluation"]["sets"], lambda s: not writes_archive(s)
+        ),
     conda:
         ENV
     params:
