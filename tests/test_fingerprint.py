@@ -1,4 +1,4 @@
-from conftest import REPO
+from helpers import REPO
 
 from biasamp.fingerprint import ROOT, closure, code_fingerprint, script_modules
 

@@ -4,7 +4,7 @@ import re
 import tomllib
 
 import yaml
-from conftest import REPO
+from helpers import REPO
 
 # conda-forge names of PyPI packages where they differ
 CONDA_NAME = {"torch": "pytorch", "matplotlib": "matplotlib-base"}

@@ -7,7 +7,7 @@ dataset bias with the contamination ratio when γ > 1, and leave it flat when γ
 
 import numpy as np
 import pytest
-from conftest import generator_settings
+from helpers import generator_settings
 
 from biasamp import manifest
 from biasamp.datasets import prepare

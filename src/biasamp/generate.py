@@ -24,18 +24,13 @@ from biasamp.study import planned_positions, shard_bounds
 log = logging.getLogger(__name__)
 
 
-def training_rows(real: pd.DataFrame) -> pd.DataFrame:
-    """The real training images in the canonical order shared by generate and mix."""
-    return real[real["split"] == "train"].sort_values("id", kind="stable").reset_index(drop=True)
-
-
 def generate_shard(
     settings: dict, generator_name: str, dataset_manifest: str, shard: int, seed: int,
     out_manifest: str, out_archive: str, plan: str | dict = "all",
 ) -> None:
     """Generate shard ``shard`` of ``settings['shards']``: images into ``out_archive``, their
     rows into ``out_manifest``; of the shard's images, only those ``plan`` names."""
-    train = training_rows(manifest.read(dataset_manifest))
+    train = manifest.training_rows(manifest.read(dataset_manifest))
     start, stop = shard_bounds(len(train), settings["shards"], shard)
     positions = planned_positions(len(train), plan)
     rows = train.iloc[positions[(positions >= start) & (positions < stop)]]

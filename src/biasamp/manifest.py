@@ -135,6 +135,12 @@ def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.Da
     return frame
 
 
+def training_rows(real: pd.DataFrame) -> pd.DataFrame:
+    """The real training images in the canonical order (by id) that the generate stage cuts
+    into shards and the mix stage permutes."""
+    return real[real["split"] == "train"].sort_values("id", kind="stable").reset_index(drop=True)
+
+
 def read_evaluation_images(path: str | os.PathLike) -> pd.DataFrame:
     """The images a model is evaluated (and captions) on: the manifest's test split, by id."""
     frame = read(path)

@@ -14,7 +14,6 @@ import logging
 import pandas as pd
 
 from biasamp import manifest
-from biasamp.generate import training_rows
 from biasamp.study import n_replaced, replaced_positions
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
     ``attrs["flagged_excluded"]`` of the result counts generated images that were withheld
     (``flagged``) and so left their real image in place.
     """
-    train = training_rows(real).assign(source_id=lambda f: f["id"])
+    train = manifest.training_rows(real).assign(source_id=lambda f: f["id"])
     if "source_id" not in generated:  # no generated image at all (a study of ratio 0 only)
         generated = generated.assign(source_id=pd.Series(dtype="string"))
     by_source = generated.set_index("source_id", drop=False)

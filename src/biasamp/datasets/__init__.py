@@ -9,6 +9,7 @@ training images, where the settings fix it).
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
@@ -24,6 +25,28 @@ DATASETS = Registry("dataset kind", __name__)
 class DatasetKind(Protocol):
     def __call__(self, settings: dict, manifest_path: str) -> None:
         """Write the manifest of every split (and the image archive, for ``archive`` kinds)."""
+
+
+def missing_files(settings: dict, keys: tuple[str, ...], where: str) -> list[tuple[str, str]]:
+    """A kind's ``check``: the first of the path settings ``keys`` (those present) that does
+    not exist, as ``(key, message)`` with ``where`` the data is published."""
+    for key in keys:
+        if key in settings and not Path(settings[key]).exists():
+            return [(key, f"missing {settings[key]}; {where}")]
+    return []
+
+
+def agreed_value(values, vocabulary: dict[str, str]) -> str | None:
+    """An image's value of an attribute from its annotated people: the value when every one
+    has the same known one (after ``vocabulary``, keyed by lower-cased text), else unknown.
+
+    >>> agreed_value(["Light", "light"], {"light": "light", "dark": "dark"})
+    'light'
+    >>> agreed_value(["Light", "Dark"], {"light": "light", "dark": "dark"}) is None
+    True
+    """
+    mapped = {vocabulary.get(str(v).strip().lower()) for v in values}
+    return mapped.pop() if len(mapped) == 1 and None not in mapped else None
 
 
 def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from biasamp import manifest
-from biasamp.datasets import DATASETS, screen_images
+from biasamp.datasets import DATASETS, agreed_value, missing_files, screen_images
 from biasamp.datasets.coco import read_captions
 from biasamp.inputs import read_csv
 
@@ -47,20 +47,7 @@ SKINS = {"light": "light", "dark": "dark"}
 
 
 def check(settings: dict) -> list[tuple[str, str]]:
-    for key in ("annotations", "captions", "images"):
-        if not Path(settings[key]).exists():
-            return [(key, f"missing {settings[key]}; {WHERE}")]
-    return []
-
-
-def shared_value(values: list[str], vocabulary: dict[str, str]) -> str | None:
-    """The value when every annotated person has the same known one, else None.
-
-    >>> shared_value(["Light", "light"], SKINS), shared_value(["Light", "Dark"], SKINS)
-    ('light', None)
-    """
-    mapped = {vocabulary.get(str(v).strip().lower()) for v in values}
-    return mapped.pop() if len(mapped) == 1 and None not in mapped else None
+    return missing_files(settings, ("annotations", "captions", "images"), WHERE)
 
 
 def parse_people(cell) -> list[str]:
@@ -96,8 +83,8 @@ def prepare(settings: dict, manifest_path: str) -> None:
             "caption": captions[image_id][0], "captions": captions[image_id],
             "image_path": str(path), "image_offset": -1,
             "image_length": path.stat().st_size if path.exists() else 0,
-            "gender": shared_value(parse_people(record.bb_gender), GENDERS),
-            "skin": shared_value(parse_people(record.skin), SKINS),
+            "gender": agreed_value(parse_people(record.bb_gender), GENDERS),
+            "skin": agreed_value(parse_people(record.skin), SKINS),
         })
     frame = screen_images(pd.DataFrame(rows), settings["bad_images"])
     manifest.write(frame, manifest_path)

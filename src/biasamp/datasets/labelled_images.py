@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from biasamp import manifest
-from biasamp.datasets import DATASETS, screen_images
+from biasamp.datasets import DATASETS, missing_files, screen_images
 from biasamp.inputs import read_csv
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,7 @@ def _schema(file_key: str, description: str) -> dict:
 
 def _checker(file_key: str, where: str):
     def check(settings: dict) -> list[tuple[str, str]]:
-        for key in (file_key, "images"):
-            if key in settings and not Path(settings[key]).exists():
-                return [(key, f"missing {settings[key]}; {where}")]
-        return []
+        return missing_files(settings, (file_key, "images"), where)
     return check
 
 

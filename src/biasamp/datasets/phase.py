@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from biasamp import manifest
-from biasamp.datasets import DATASETS, screen_images
+from biasamp.datasets import DATASETS, agreed_value, missing_files, screen_images
 from biasamp.inputs import InputFileError, read_json
 
 log = logging.getLogger(__name__)
@@ -49,21 +49,15 @@ VOCABULARY = {
 
 
 def check(settings: dict) -> list[tuple[str, str]]:
-    for key in ("annotations", "images"):
-        if not Path(settings[key]).exists():
-            return [(key, f"missing {settings[key]}; {WHERE}")]
-    return []
+    return missing_files(settings, ("annotations", "images"), WHERE)
 
 
 def image_attributes(entry: dict) -> dict[str, str | None]:
     """Manifest demographics of one image: a value only where all annotated people agree."""
     people = [v["annotations"] for v in entry.values()
               if isinstance(v, dict) and isinstance(v.get("annotations"), dict)]
-    out = {}
-    for source, (column, vocabulary) in VOCABULARY.items():
-        values = {vocabulary.get(str(p.get(source, "")).strip().lower()) for p in people}
-        out[column] = values.pop() if len(values) == 1 and None not in values else None
-    return out
+    return {column: agreed_value([p.get(source, "") for p in people], vocabulary)
+            for source, (column, vocabulary) in VOCABULARY.items()}
 
 
 @DATASETS.register("phase", schema=SCHEMA, check=check)

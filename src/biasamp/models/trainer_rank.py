@@ -3,7 +3,7 @@
     python -m torch.distributed.run --standalone --nproc-per-node=N \\
         -m biasamp.models.trainer_rank RUN.json
 
-``RUN.json`` holds the arguments of :func:`biasamp.models.clip.run_trainer`; torchrun's
+``RUN.json`` holds the arguments of :func:`biasamp.models.open_clip_trainer.run_trainer`; torchrun's
 environment (RANK, LOCAL_RANK, WORLD_SIZE, ...) tells open_clip_train which rank this is.
 """
 
@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 
-from biasamp.models.clip import run_trainer
+from biasamp.models.open_clip_trainer import run_trainer
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)

@@ -9,9 +9,9 @@ import tarfile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_STUDY, copy_workflow, snakemake
+from helpers import TINY_STUDY, copy_workflow, snakemake
+from helpers.data import write_split
 from PIL import Image
-from test_coco import write_split
 
 from biasamp import manifest, tables
 from biasamp.config import ConfigError, validate_config

@@ -1,7 +1,5 @@
 """CC3M in img2dataset's webdataset layout: images referenced inside the shards by offset."""
 
-import io
-import json
 import tarfile
 import time
 
@@ -9,11 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, snakemake
-from PIL import Image
-from test_labelled_images import fairface_labels
-from test_phase import settings as phase_settings
-from test_workflow import planned_jobs
+from helpers import REPO, copy_workflow, planned_jobs, snakemake
+from helpers.data import CAPTIONS, fairface_labels, phase_entry, write_shard
 
 from biasamp import manifest
 from biasamp.config import ConfigError, validate_entry
@@ -21,30 +16,6 @@ from biasamp.datasets import prepare
 from biasamp.evaluate import mix_measurements
 from biasamp.imagestore import ImageReader
 from biasamp.mix import mix
-
-CAPTIONS = ["a man riding a horse", "actor attends the premiere", "her new dress",
-            "the view from a hotel room", "a boy and his mother"]
-
-
-def add(tar, name, data):
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
-def write_shard(path, start, n, failed=()):
-    with tarfile.open(path, "w") as tar:
-        for i in range(start, start + n):
-            key = f"{i:09d}"
-            status = "failed_to_download" if i in failed else "success"
-            add(tar, f"{key}.json", json.dumps({"url": f"http://x/{i}.jpg",
-                                                "status": status}).encode())
-            if i in failed:
-                continue
-            buffer = io.BytesIO()
-            Image.new("RGB", (16, 12), (i * 40 % 256, 10, 200)).save(buffer, "JPEG")
-            add(tar, f"{key}.jpg", buffer.getvalue())
-            add(tar, f"{key}.txt", CAPTIONS[i % len(CAPTIONS)].encode())
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +114,13 @@ def test_a_missing_tsv_is_named(shards, tmp_path):
 
 @pytest.mark.workflow
 def test_paper_config_plans_the_whole_study(shards, tmp_path):
-    from test_diffusion import build_pipeline
+    from biasamp.generators.random_pipeline import build_pipeline
 
     build_pipeline("tiny", tmp_path / "sd")
     paper = yaml.safe_load((REPO / "config" / "paper" / "cc3m.yaml").read_text())
     paper["datasets"]["cc3m"].update(train=str(shards / "train"), test=str(shards / "val"))
     paper["generators"]["sd15"]["model"] = str(tmp_path / "sd")
-    paper["evaluation"]["sets"]["phase"] = phase_settings(tmp_path)
+    paper["evaluation"]["sets"]["phase"] = phase_entry(tmp_path)
     paper["evaluation"]["sets"]["fairface"] = {"kind": "fairface",
                                                "labels": str(fairface_labels(tmp_path / "ff"))}
     (tmp_path / "study").mkdir()

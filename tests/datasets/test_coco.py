@@ -1,66 +1,16 @@
 """COCO in its published layout: pycocotools caption files, image folders, Karpathy split."""
 
 import copy
-import json
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, snakemake
-from PIL import Image
-from test_diffusion import tiny_pipeline  # noqa: F401  (session fixture)
-from test_labelled_images import fairface_labels
+from helpers import REPO, copy_workflow, snakemake
+from helpers.data import TRAIN, VAL, fairface_labels
 
 from biasamp import manifest, tables
 from biasamp.config import ConfigError, validate_config, validate_entry
 from biasamp.datasets import prepare
-
-TRAIN = {  # image id -> captions, in annotation-id order
-    1: ["A man riding a wave on a surfboard.", "A surfer in the ocean."],
-    2: ["A woman cutting a cake.", "Two women at a party with a cake."],
-    3: ["A person holding an umbrella.", "Someone walking in the rain."],
-    4: ["A man and a woman on a bench.", "Two people sitting."],
-    5: ["A girl flying a kite.", "A child with a kite on the beach."],
-    6: ["A dog catching a frisbee.", "A frisbee in the park."],
-    7: ["A boy on a skateboard.", "A kid doing a trick."],
-}
-VAL = {101: ["A man using a laptop.", "A guy at a desk."],
-       102: ["A woman with a handbag.", "A lady shopping."],
-       103: ["A person on a horse.", "A rider in a field."]}
-CORRUPT = 6
-
-
-def write_split(root, part, images):
-    folder = root / f"{part}2014"
-    folder.mkdir(parents=True)
-    entries, annotations = [], []
-    for image_id, captions in images.items():
-        name = f"COCO_{part}2014_{image_id:012d}.jpg"
-        entries.append({"id": image_id, "file_name": name, "height": 24, "width": 32})
-        if image_id == CORRUPT:
-            (folder / name).write_bytes(b"\xff\xd8\xff not really a jpeg")
-        else:
-            Image.new("RGB", (32, 24), (image_id * 20 % 255, 90, 160)).save(folder / name)
-        for caption in captions:
-            annotations.append({"id": len(annotations) + 1000 * image_id, "image_id": image_id,
-                                "caption": caption})
-    annotations.reverse()  # file order is not annotation-id order
-    (root / "annotations" / f"captions_{part}2014.json").write_text(json.dumps(
-        {"images": entries, "annotations": annotations, "info": {}, "licenses": []}))
-
-
-@pytest.fixture(scope="session")
-def coco_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("coco")
-    (root / "annotations").mkdir()
-    write_split(root, "train", TRAIN)
-    write_split(root, "val", VAL)
-    split = {1: "train", 2: "restval", 3: "train", 4: "train", 5: "train", 7: "val",
-             101: "test", 102: "test", 103: "test"}  # image 6 is in no split
-    (root / "dataset_coco.json").write_text(json.dumps({"images": [
-        {"cocoid": i, "split": s, "filepath": "train2014" if i < 100 else "val2014",
-         "filename": f"COCO_x_{i:012d}.jpg", "sentences": []} for i, s in split.items()]}))
-    return root
 
 
 def write_demographics(root):

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import yaml
-from conftest import TINY_STUDY, copy_workflow, snakemake
+from helpers import TINY_STUDY, copy_workflow, snakemake
 
 from biasamp.config import ConfigError, validate_config
 

@@ -15,20 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import TINY_STUDY, copy_workflow, generator_settings, snakemake
-from test_workflow import planned_jobs
+from helpers import TINY_STUDY, copy_workflow, generator_settings, planned_jobs, snakemake
 
 from biasamp import manifest, tables
 from biasamp.config import ConfigError
 from biasamp.generators.diffusion import DiffusersGenerator
 from biasamp.generators.random_pipeline import build_pipeline
-
-
-@pytest.fixture(scope="session")
-def tiny_pipeline(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny-sd")
-    build_pipeline("tiny", folder, seed=0)
-    return folder
 
 
 def settings(model, **overrides):

@@ -10,8 +10,8 @@ import os
 import re
 
 import pytest
-from conftest import TINY_STUDY, copy_workflow, snakemake
-from slurm_cluster import Cluster, Unavailable
+from helpers import TINY_STUDY, copy_workflow, snakemake
+from helpers.slurm_cluster import Cluster, Unavailable
 
 from biasamp import tables
 

@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_STUDY, copy_workflow, snakemake
+from helpers import TINY_STUDY, copy_workflow, snakemake
 
 from biasamp import tables, toyworld
 from biasamp.evaluate import ModelInputs
@@ -17,9 +17,9 @@ from biasamp.metrics import SUITES
 def open_clip_toy():
     import open_clip
 
-    from biasamp.models.clip import _register_model_configs
+    from biasamp.models.open_clip_trainer import register_model_configs
 
-    _register_model_configs()
+    register_model_configs()
     return open_clip
 
 

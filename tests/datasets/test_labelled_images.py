@@ -4,39 +4,11 @@ the evaluate stage computes on them."""
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+from helpers.data import FAIRFACE, REGIONS, write_tree
 
 from biasamp import manifest, tables
 from biasamp.config import ConfigError, validate_config
 from biasamp.datasets import prepare
-
-FAIRFACE = """file,age,gender,race,service_test
-val/1.jpg,3-9,Male,East Asian,False
-val/2.jpg,50-59,Female,Latino_Hispanic,True
-val/3.jpg,more than 70,Female,Black,False
-val/4.jpg,20-29,Male,Middle Eastern,True
-"""
-REGIONS = """file,region,gender,country
-img/a.jpg,Africa,Woman,Nigeria
-img/b.jpg,Europe,man,Italy
-img/c.jpg,Africa,,Kenya
-img/d.jpg,EastAsia,unsure,Japan
-"""
-
-
-def write_tree(root, table: str, csv_name: str):
-    (root / csv_name).write_text(table)
-    for i, line in enumerate(table.splitlines()[1:]):
-        path = root / line.split(",")[0]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.new("RGB", (24, 24), (40 * i, 90, 200 - 40 * i)).save(path)
-    return root / csv_name
-
-
-def fairface_labels(root):
-    """A FairFace tree (label_val.csv and val/*.jpg) under ``root``; the CSV's path."""
-    root.mkdir(parents=True, exist_ok=True)
-    return write_tree(root, FAIRFACE, "label_val.csv")
 
 
 def entry(kind, **settings):
@@ -97,9 +69,9 @@ def random_clip(tmp_path):
     import open_clip
     import torch
 
-    from biasamp.models.clip import _register_model_configs
+    from biasamp.models.open_clip_trainer import register_model_configs
 
-    _register_model_configs()
+    register_model_configs()
     torch.manual_seed(0)
     model = open_clip.create_model("toy-ViT")
     torch.save({"arch": "toy-ViT", "state_dict": model.state_dict()}, tmp_path / "model.pt")

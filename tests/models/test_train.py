@@ -8,13 +8,14 @@ import time
 import zipfile
 
 import pytest
-from conftest import TINY_STUDY, generator_settings
+from helpers import TINY_STUDY, generator_settings
 
 from biasamp import manifest
 from biasamp.datasets import prepare
 from biasamp.generate import generate_shard
 from biasamp.mix import mix
-from biasamp.models.clip import Clip, NonFiniteLoss
+from biasamp.models.clip import Clip
+from biasamp.models.open_clip_trainer import NonFiniteLoss
 
 TRAIN_SCRIPT = """
 import sys
@@ -101,7 +102,7 @@ def test_a_killed_training_job_resumes_and_ends_as_an_uninterrupted_one(mix_mani
 
 def test_a_partial_run_of_other_settings_or_code_is_not_resumed(mix_manifest, tmp_path, capfd,
                                                                  caplog, monkeypatch):
-    import biasamp.models.clip as clip
+    import biasamp.models.open_clip_trainer as trainer
 
     model = tmp_path / "model.pt"
     for change in ("settings", "code"):
@@ -110,7 +111,7 @@ def test_a_partial_run_of_other_settings_or_code_is_not_resumed(mix_manifest, tm
         if change == "settings":
             Clip.train(clip_settings(epochs=4, lr=5e-4), str(mix_manifest), str(model), seed=0)
         else:  # the training code changed since the partial run
-            monkeypatch.setattr(clip, "code_fingerprint", lambda *a, **k: "edited")
+            monkeypatch.setattr(trainer, "code_fingerprint", lambda *a, **k: "edited")
             Clip.train(clip_settings(epochs=4), str(mix_manifest), str(model), seed=0)
         log = capfd.readouterr()
         log = log.out + log.err
@@ -124,7 +125,7 @@ def test_rerunning_a_finished_job_with_changed_code_trains_anew(mix_manifest, tm
                                                                 monkeypatch):
     # what happens on --forcerun, or when Snakemake reruns train because its code changed: the
     # new code trains from scratch rather than resuming from the old run's final checkpoint
-    import biasamp.models.clip as clip
+    import biasamp.models.open_clip_trainer as trainer
 
     settings = clip_settings(epochs=1)
     model = tmp_path / "model.pt"
@@ -133,15 +134,15 @@ def test_rerunning_a_finished_job_with_changed_code_trains_anew(mix_manifest, tm
     Clip.train(settings, str(mix_manifest), str(model), seed=0)
     assert same_weights(model, model) and all(
         (first[k] == v).all() for k, v in weights(model).items())  # deterministic
-    argv = clip._trainer_argv
-    monkeypatch.setattr(clip, "_trainer_argv", lambda settings, *rest: argv(
+    argv = trainer._trainer_argv
+    monkeypatch.setattr(trainer, "_trainer_argv", lambda settings, *rest: argv(
         {**settings, "lr": settings["lr"] * 3}, *rest))  # a fix to the learning-rate handling
     Clip.train(settings, str(mix_manifest), str(model), seed=0)
     assert any(not (first[k] == v).all() for k, v in weights(model).items())
 
 
 def test_data_order_derives_from_the_replicate_seed_and_epoch():
-    from biasamp.models.clip import _epoch_sampler
+    from biasamp.models.open_clip_trainer import _epoch_sampler
 
     def order(seed, epoch=0, world=1, rank=0):
         sampler = _epoch_sampler(list(range(40)), world, rank, seed)
@@ -157,14 +158,14 @@ def test_data_order_derives_from_the_replicate_seed_and_epoch():
 
 
 def test_the_toy_tokenizer_file_is_private_and_checked(tmp_path, monkeypatch):
-    from biasamp.models.clip import _toy_vocabulary_file
+    from biasamp.toy_vocabulary import vocabulary_file
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path, size = _toy_vocabulary_file()
+    path, size = vocabulary_file()
     assert path.parent == tmp_path / "biasamp" and (path.parent.stat().st_mode & 0o077) == 0
     good = path.read_bytes()
     path.write_bytes(b"\x1f\x8b planted")  # a file at the expected name is never trusted
-    assert _toy_vocabulary_file() == (path, size) and path.read_bytes() == good
+    assert vocabulary_file() == (path, size) and path.read_bytes() == good
 
 
 def test_a_non_finite_loss_stops_training_without_a_final_model(mix_manifest, tmp_path):
@@ -178,7 +179,7 @@ def test_a_non_finite_loss_stops_training_without_a_final_model(mix_manifest, tm
 def test_several_processes_train_under_torchrun(mix_manifest, tmp_path):
     # what a gpus: 2 job does with two GPUs, here on the CPU (gloo): two ranks, each on its
     # half of every batch through the trainer's DistributedSampler
-    from biasamp.models.clip import launch_trainer
+    from biasamp.models.open_clip_trainer import launch_trainer
 
     settings = clip_settings(epochs=2)
     work = tmp_path / "trainer"
@@ -193,3 +194,22 @@ def test_several_processes_train_under_torchrun(mix_manifest, tmp_path):
     # a step takes 16 samples on each of the 2 ranks: the first step reports 32 samples seen
     assert f"Train Epoch: 0 [ 32/{len(manifest.read(mix_manifest))} " in log
     assert zipfile.is_zipfile(work / "run" / "checkpoints" / "epoch_2.pt")
+
+
+def test_the_names_of_open_clip_train_a_run_replaces_exist():
+    # an open_clip upgrade that renames one of them must fail here, not mid-study
+    import importlib
+
+    from biasamp.models.open_clip_trainer import SEAMS, check_seams
+
+    check_seams()
+    assert SEAMS["open_clip_train.main"] == ("main", "get_data", "create_loss",
+                                              "create_model_and_transforms")
+    for module, names in SEAMS.items():
+        assert all(hasattr(importlib.import_module(module), n) for n in names), module
+    # the trainer calls our sampler's set_epoch through DataInfo at every epoch
+    import inspect
+
+    from open_clip_train.data import DataInfo
+
+    assert "sampler.set_epoch" in inspect.getsource(DataInfo.set_epoch)

@@ -1,11 +1,10 @@
 """The real workflow on a tiny study: it runs to the end, and reruns only what is stale."""
 
 import json
-import re
 
 import pytest
 import yaml
-from conftest import TINY_STUDY, copy_workflow, snakemake
+from helpers import TINY_STUDY, copy_workflow, planned_jobs, snakemake
 
 from biasamp import tables, wordlists
 from biasamp.metrics import study_metrics
@@ -19,17 +18,6 @@ def study(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("study"), TINY_STUDY)
     snakemake(workdir)
     return workdir
-
-
-def planned_jobs(result) -> dict[str, int]:
-    """Rule -> job count from the 'Job stats' table of a dry run ({} when nothing to do)."""
-    text = result.stdout + result.stderr
-    if "Job stats:" not in text:
-        assert "Nothing to be done" in text, text
-        return {}
-    table = text.split("Job stats:", 1)[1].split("Reasons:", 1)[0]
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.M)
-            if rule != "total"}
 
 
 def test_study_runs_end_to_end(study):

@@ -1,13 +1,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import generator_settings
+from helpers import generator_settings
 
 from biasamp import manifest, toyworld
 from biasamp.datasets import prepare
-from biasamp.generate import generate_shard, training_rows
+from biasamp.generate import generate_shard
 from biasamp.generators.toy import ToyGenerator, amplified
 from biasamp.imagestore import ImageReader
+from biasamp.manifest import training_rows
 from biasamp.mix import mix
 from biasamp.study import generation_plan, n_replaced, replaced_positions
 
