@@ -143,6 +143,19 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
     assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
 
 
+def test_editing_a_generator_kind_reruns_its_shards_only(study):
+    kind = study / "src" / "biasamp" / "generators" / "toy.py"
+    original = kind.read_text()
+    try:
+        kind.write_text(original + "\n# a fix to the toy generator\n")
+        jobs = planned_jobs(snakemake(study, "-n"))
+    finally:
+        kind.write_text(original)
+    # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none)
+    assert jobs == {"generate": 2, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
+                    "aggregate": 1, "plot": 1, "all": 1}
+
+
 def test_editing_another_kinds_code_reruns_nothing(study):
     unused = study / "src" / "biasamp" / "generators" / "diffusion.py"  # the study is toy-only
     original = unused.read_text()

@@ -20,6 +20,9 @@ COMMON_SETTINGS = {
                 "description": "CPU threads per training job."},
     "gpus": {"type": "integer", "minimum": 0, "default": 0,
              "description": "GPUs per training job (Snakemake resource `gpu`); 0 = CPU."},
+    "workers": {"type": "integer", "minimum": 0, "default": 0,
+                "description": "Data-loader worker processes per training process (per GPU); "
+                               "the train job reserves a core for each."},
 }
 
 

@@ -43,8 +43,6 @@ SCHEMA = {
         "warmup": {"type": "integer", "minimum": 0, "default": 20,
                    "description": "Linear warm-up steps of the cosine schedule."},
         "precision": {"enum": ["fp32", "amp", "amp_bf16", "bf16", "fp16"], "default": "fp32"},
-        "workers": {"type": "integer", "minimum": 0, "default": 0,
-                    "description": "Data-loader worker processes per GPU."},
         "grad_checkpointing": {"type": "boolean", "default": False},
     },
 }

@@ -1,0 +1,31 @@
+"""The metric suite registry: every suite declares its metrics, directions and needs, and the
+README documents every metric it registers."""
+
+from helpers import REPO
+
+from biasamp.metrics import NEEDS, SUITES, Direction, study_metrics
+
+# evaluation settings with symbolic cut-offs: the names come out as the README writes them
+SYMBOLIC = {"recall_k": ["k"], "bias_k": "k"}
+
+
+def test_every_registered_metric_is_in_the_readme_table():
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    names = [m.name for suite in SUITES for m in suite.metrics(SYMBOLIC)]
+    assert {"recall@k", "maxskew@k", "bleu4", "mix_gender_bias"} <= set(names)
+    assert [n for n in names if f"| `{n}`" not in table] == []
+
+
+def test_suites_declare_directions_and_needs():
+    for suite in SUITES:
+        assert suite.needs <= NEEDS and suite.module.startswith("biasamp.metrics.")
+        assert all(isinstance(m.direction, Direction) for m in suite.metrics(SYMBOLIC))
+    evaluation = {"recall_k": [1, 5], "bias_k": 10}
+    without = {m.name for m in study_metrics(evaluation, captioning=False)}
+    with_captions = {m.name for m in study_metrics(evaluation, captioning=True)}
+    assert {"recall@1", "recall@5", "maxskew@10", "mix_generated_share"} <= without
+    assert with_captions - without == {"bleu4", "caption_gender_error", "caption_gender_neutral"}
+    assert SUITES.get("captions").applies_to(writes_captions=True)
+    assert not SUITES.get("captions").applies_to(writes_captions=False)
+    assert not SUITES.get("training_mix").applies_to(writes_captions=True)
