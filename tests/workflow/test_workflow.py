@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 import yaml
 from helpers import TINY_STUDY, copy_workflow, planned_jobs, snakemake
@@ -9,6 +10,7 @@ from helpers import TINY_STUDY, copy_workflow, planned_jobs, snakemake
 from biasamp import tables, wordlists
 from biasamp.metrics import study_metrics
 from biasamp.tables import COLUMNS
+from biasamp.trends import COLUMNS as TREND_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
@@ -40,6 +42,14 @@ def test_study_runs_end_to_end(study):
     assert recall.between(0, 1).all()
     for metric in metrics:
         assert (study / "results" / "figures" / f"{metric.replace('@', '_at_')}.png").stat().st_size
+    trend = pd.read_csv(study / "results" / "trends.csv", keep_default_na=False)
+    assert tuple(trend.columns) == TREND_COLUMNS
+    share = trend[trend["metric"] == "mix_generated_share"].iloc[0]
+    assert (share["slope"], share["verdict"], share["n_points"]) == (1.0, "increases", 3)
+    assert share["interval"] == "points"  # one seed: no replicate
+    assert set(trend["verdict"]) <= {"amplified", "mitigated", "improved", "degraded",
+                                     "increases", "decreases", "no evidence"}
+    assert len(trend) == len(table.drop_duplicates(["model", "evalset", "metric", "group"]))
     provenance = json.loads((study / "results" / "provenance.json").read_text())
     assert provenance["word_lists"]["version"] == wordlists.VERSION
     assert provenance["config"]["seeds"] == [0] and provenance["libraries"]["torch"]
@@ -68,7 +78,7 @@ def test_adding_a_ratio_schedules_only_that_ratio(study):
     finally:
         config_file.write_text(original)
     assert jobs == {"mix": 1, "evaluate_mix": 1, "train": 1, "evaluate": 1, "aggregate": 1,
-                    "plot": 1, "provenance": 1, "all": 1}
+                    "plot": 1, "trends": 1, "provenance": 1, "all": 1}
 
 
 def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
@@ -80,7 +90,7 @@ def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
     finally:
         config_file.write_text(original)
     assert jobs == {"mix": 3, "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1,
-                    "plot": 1, "provenance": 1, "all": 1}
+                    "plot": 1, "trends": 1, "provenance": 1, "all": 1}
 
 
 MODEL = "results/toy/models/toy-amplify/ratio~0.5/seed~0/clip/model.pt"
@@ -90,13 +100,13 @@ ARCHIVE = "results/toy/data/images.tar"
 
 @pytest.mark.parametrize("path, expected", [
     # a deleted model is retrained and re-evaluated
-    (MODEL, {"train": 1, "evaluate": 1, "aggregate": 1, "plot": 1, "all": 1}),
+    (MODEL, {"train": 1, "evaluate": 1, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # a deleted archive of generated images is generated again, and what used it redone
     (SHARD, {"generate": 1, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
-             "aggregate": 1, "plot": 1, "all": 1}),
+             "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # the dataset's archive is an output like its manifest: prepared again
     (ARCHIVE, {"prepare_archived": 1, "generate": 2, "mix": 3, "evaluate_mix": 3, "train": 3,
-               "evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}),
+               "evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
 ])
 def test_a_deleted_intermediate_is_rebuilt(study, path, expected):
     target = study / path
@@ -119,7 +129,7 @@ def test_a_replaced_image_archive_retrains_what_read_it(study):
         jobs = planned_jobs(snakemake(study, "-n"))
     finally:
         os.utime(archive, (stat.st_atime, stat.st_mtime))
-    assert jobs == {"train": 3, "evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
+    assert jobs == {"train": 3, "evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
 
 
 def test_a_baseline_only_study_runs_and_generates_nothing(tmp_path):
@@ -140,7 +150,7 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
         jobs = planned_jobs(snakemake(study, "-n"))
     finally:
         metric_module.write_text(original)
-    assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "all": 1}
+    assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
 
 
 def test_editing_a_generator_kind_reruns_its_shards_only(study):
@@ -153,7 +163,7 @@ def test_editing_a_generator_kind_reruns_its_shards_only(study):
         kind.write_text(original)
     # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none)
     assert jobs == {"generate": 2, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
-                    "aggregate": 1, "plot": 1, "all": 1}
+                    "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
 
 
 def test_editing_another_kinds_code_reruns_nothing(study):

@@ -35,3 +35,28 @@ rule provenance:
         code=code("provenance"),
     script:
         "../scripts/provenance.py"
+
+
+rule trends:
+    """The study's answer table: per measurement, the slope over the contamination ratio with
+    its confidence interval over seeds and a verdict (amplified, mitigated, no evidence...).
+    """
+    input:
+        metrics=rules.aggregate.output[0],
+    output:
+        report(
+            "results/trends.csv",
+            caption="../report/trends.rst",
+            category="Tables",
+        ),
+    log:
+        "results/logs/trends.log",
+    localrule: True
+    conda:
+        ENV
+    params:
+        directions=METRIC_DIRECTIONS,
+        level=config["plot"]["interval"],
+        code=code("trends"),
+    script:
+        "../scripts/trends.py"

@@ -156,8 +156,11 @@ def model_captions(wildcards):
 
 
 CAPTIONING = any(writes_captions(m) for m in config["models"].values())
-# the metrics the study's table can hold, and the files of every registered figure
-FIGURE_PLAN = figure_plan(study_metrics(config["evaluation"], CAPTIONING))
+# the metrics the study's table can hold (with their directions), and the files of every
+# registered figure
+STUDY_METRICS = study_metrics(config["evaluation"], CAPTIONING)
+METRIC_DIRECTIONS = {metric.name: metric.direction.value for metric in STUDY_METRICS}
+FIGURE_PLAN = figure_plan(STUDY_METRICS)
 
 
 def images_to_generate(wildcards):
@@ -268,6 +271,7 @@ def figure_paths():
 def final_outputs():
     return [
         "results/metrics.csv",
+        "results/trends.csv",
         "results/provenance.json",
         *figure_paths(),
         *study_files(),

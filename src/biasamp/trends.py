@@ -1,0 +1,121 @@
+"""The study's answer table: how each measurement moves with the contamination ratio.
+
+For every (dataset, generator, model, evalset, metric, group) of the metrics table:
+
+- ``slope``: the least-squares slope of value against ratio over all (ratio, seed) points;
+- ``ci_low``, ``ci_high``: its confidence interval. Seeds are the replicates: the mixes of one
+  seed share its permutation, so the points of one seed are not independent. Each seed's own
+  least-squares slope is one replicate, and the interval is the Student t-interval of their mean,
+  slope ± t(1 − α/2, k − 1) · sd(seed slopes) / √k over k seeds (``interval = seeds``); with a
+  balanced design the pooled slope is that mean. A study of one seed has no replicate: the
+  interval is then the ordinary least-squares one over its points, t(1 − α/2, n − 2) · SE
+  (``interval = points``), which assumes independent points and is narrower than it should be;
+- ``verdict``, from the metric's direction (:class:`biasamp.metrics.Direction`) and the sign of
+  the interval: a bias metric is ``amplified`` (interval above 0) or ``mitigated`` (below), a
+  quality metric ``improved`` or ``degraded``, any other ``increases`` or ``decreases``; an
+  interval that holds 0 (or cannot be computed) is ``no evidence``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+
+from biasamp.atomic import atomic_path
+from biasamp.metrics import Direction
+
+log = logging.getLogger(__name__)
+
+KEYS = ("dataset", "generator", "model", "evalset", "metric", "group")
+COLUMNS = (*KEYS, "direction", "slope", "ci_low", "ci_high", "n_points", "n_seeds", "interval",
+           "verdict")
+VERDICTS = {Direction.BIAS: ("amplified", "mitigated"),
+            Direction.QUALITY: ("improved", "degraded"),
+            Direction.NEITHER: ("increases", "decreases")}
+
+
+def least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
+    """The slope of the least-squares line through ``(x, y)``; NaN without two distinct x.
+
+    >>> least_squares_slope(np.array([0, 0.5, 1]), np.array([1.0, 2.0, 3.0]))
+    2.0
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    sxx = float(((x - x.mean()) ** 2).sum())
+    if len(x) < 2 or sxx == 0:
+        return float("nan")
+    return float(((x - x.mean()) * (y - y.mean())).sum() / sxx)
+
+
+def slope_interval(ratio, value, seed, level: float = 0.95) -> dict:
+    """Slope of ``value`` on ``ratio`` with its ``level`` confidence interval (see the module).
+
+    >>> row = slope_interval([0, 1, 0, 1], [0.0, 1.0, 0.0, 3.0], [0, 0, 1, 1])
+    >>> row["slope"], row["interval"], round(row["ci_high"] - row["slope"], 3)  # t(.975,1)=12.706
+    (2.0, 'seeds', 12.706)
+    """
+    from scipy import stats
+
+    frame = pd.DataFrame({"ratio": ratio, "value": value, "seed": seed}).dropna()
+    slope = least_squares_slope(frame["ratio"], frame["value"])
+    per_seed = [least_squares_slope(g["ratio"], g["value"]) for _, g in frame.groupby("seed")]
+    per_seed = [s for s in per_seed if not math.isnan(s)]
+    half, interval = float("nan"), "seeds"
+    if len(per_seed) >= 2:
+        spread = float(np.std(per_seed, ddof=1)) / math.sqrt(len(per_seed))
+        half = float(stats.t.ppf(1 - (1 - level) / 2, len(per_seed) - 1)) * spread
+    elif len(frame) > 2 and not math.isnan(slope):
+        interval = "points"
+        fit = stats.linregress(frame["ratio"], frame["value"])
+        half = float(stats.t.ppf(1 - (1 - level) / 2, len(frame) - 2)) * float(fit.stderr)
+    return {"slope": slope, "ci_low": slope - half, "ci_high": slope + half,
+            "n_points": len(frame), "n_seeds": int(frame["seed"].nunique()),
+            "interval": interval}
+
+
+def verdict(direction: Direction, low: float, high: float) -> str:
+    """``amplified``/``mitigated`` (bias), ``improved``/``degraded`` (quality),
+    ``increases``/``decreases`` (other), or ``no evidence`` when the interval holds 0.
+
+    >>> verdict(Direction.BIAS, 0.1, 0.3), verdict(Direction.QUALITY, -0.2, -0.1)
+    ('amplified', 'degraded')
+    >>> verdict(Direction.BIAS, -0.1, 0.3), verdict(Direction.BIAS, float("nan"), float("nan"))
+    ('no evidence', 'no evidence')
+    """
+    up, down = VERDICTS[Direction(direction)]
+    if low > 0:
+        return up
+    if high < 0:
+        return down
+    return "no evidence"
+
+
+def trends(table: pd.DataFrame, directions: dict[str, Direction],
+           level: float = 0.95) -> pd.DataFrame:
+    """One row per (dataset, generator, model, evalset, metric, group) of a metrics table."""
+    rows = []
+    for key, points in table.groupby(list(KEYS), sort=True, dropna=False):
+        direction = Direction(directions.get(key[4], Direction.NEITHER))
+        fit = slope_interval(points["ratio"], points["value"], points["seed"], level)
+        rows.append({**dict(zip(KEYS, key, strict=True)), "direction": direction.value, **fit,
+                     "verdict": verdict(direction, fit["ci_low"], fit["ci_high"])})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_trends(metrics_csv: str, directions: dict[str, str], level_percent: float,
+                 out_csv: str) -> pd.DataFrame:
+    """``results/trends.csv`` from ``results/metrics.csv``."""
+    from biasamp import tables
+
+    frame = trends(tables.read(metrics_csv), directions, level_percent / 100)
+    with atomic_path(out_csv) as tmp:
+        frame.to_csv(tmp, index=False)
+    decided = frame[frame["verdict"] != "no evidence"]
+    log.info("%d trends, %d with a verdict other than 'no evidence':\n%s", len(frame),
+             len(decided), decided.loc[decided["group"] == "", ["model", "evalset", "metric",
+                                                                 "slope", "verdict"]]
+             .to_string(index=False))
+    return frame

@@ -1,0 +1,76 @@
+"""The trends table: slopes over the ratio, t-intervals over seeds, verdicts by direction."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from biasamp.metrics import Direction
+from biasamp.trends import least_squares_slope, slope_interval, trends
+
+RATIOS = [0, 0.5, 1]
+
+
+def test_seeds_are_the_replicates_hand_computed():
+    # seed 0: 0, .1, .2 (slope .2); seed 1: 0, .2, .4 (slope .4); seed 2: .1, .2, .3 (.2)
+    values = [0, 0.1, 0.2, 0, 0.2, 0.4, 0.1, 0.2, 0.3]
+    row = slope_interval(RATIOS * 3, values, [0] * 3 + [1] * 3 + [2] * 3)
+    assert row["slope"] == pytest.approx(0.8 / 3)  # pooled = mean of the seed slopes
+    # sd(.2, .4, .2) = .11547, / sqrt 3 = .066667; t(.975, 2) = 4.302653
+    half = 4.302653 * (0.2 / math.sqrt(3)) / math.sqrt(3)
+    assert row["ci_low"] == pytest.approx(0.8 / 3 - half, abs=1e-6)
+    assert row["ci_high"] == pytest.approx(0.8 / 3 + half, abs=1e-6)
+    assert (row["n_points"], row["n_seeds"], row["interval"]) == (9, 3, "seeds")
+
+
+def test_one_seed_falls_back_to_the_least_squares_interval():
+    x, y = np.array([0, 0.25, 0.5, 0.75, 1]), np.array([0.1, 0.3, 0.2, 0.5, 0.6])
+    row = slope_interval(x, y, [0] * 5, level=0.9)
+    fit = stats.linregress(x, y)  # the reference implementation
+    assert row["slope"] == pytest.approx(fit.slope) == pytest.approx(least_squares_slope(x, y))
+    half = stats.t.ppf(0.95, 3) * fit.stderr
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((fit.slope - half, fit.slope + half))
+    assert row["interval"] == "points"
+
+
+def test_too_few_points_give_no_interval():
+    row = slope_interval([0.5, 0.5], [1.0, 2.0], [0, 1])  # one ratio: no slope
+    assert math.isnan(row["slope"]) and math.isnan(row["ci_low"])
+
+
+def table(effect, seeds=5, noise=0.02, metric="maxskew@10", seed=0):
+    rng = np.random.default_rng(seed)
+    rows = [{"dataset": "toy", "generator": "g", "ratio": r, "seed": s, "model": "clip",
+             "evalset": "test", "metric": metric, "group": "gender",
+             "value": 0.3 + effect * r + rng.normal(0, noise)}
+            for s in range(seeds) for r in RATIOS]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("effect, direction, expected", [
+    (0.2, Direction.BIAS, "amplified"), (-0.2, Direction.BIAS, "mitigated"),
+    (0.0, Direction.BIAS, "no evidence"), (0.2, Direction.QUALITY, "improved"),
+    (-0.2, Direction.QUALITY, "degraded"), (0.2, Direction.NEITHER, "increases"),
+])
+def test_a_planted_slope_gets_its_verdict(effect, direction, expected):
+    out = trends(table(effect), {"maxskew@10": direction})
+    assert out["verdict"].tolist() == [expected]
+    assert out["ci_low"][0] <= out["slope"][0] <= out["ci_high"][0]
+    if effect:
+        assert out["slope"][0] == pytest.approx(effect, abs=0.05)
+
+
+def test_a_flat_metric_is_rarely_called_a_trend():
+    # false positives of a 95 % interval on a flat metric: about 5 in 100
+    calls = sum(trends(table(0.0, seed=s), {"maxskew@10": Direction.BIAS})["verdict"][0]
+                != "no evidence" for s in range(200))
+    assert calls <= 20
+
+
+def test_one_row_per_measurement_and_unknown_metrics_are_neither():
+    both = pd.concat([table(0.2), table(0.2, metric="new_metric")])
+    out = trends(both, {"maxskew@10": Direction.BIAS})
+    assert out[["metric", "direction", "verdict"]].values.tolist() == [
+        ["maxskew@10", "bias", "amplified"], ["new_metric", "neither", "increases"]]

@@ -1,0 +1,12 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.trends import write_trends
+
+write_trends(
+    snakemake.input.metrics,
+    directions=snakemake.params.directions,
+    level_percent=snakemake.params.level,
+    out_csv=snakemake.output[0],
+)
