@@ -94,3 +94,14 @@ def test_manifest_write_refuses_duplicate_ids(tmp_path):
     real, _ = frames()
     with pytest.raises(manifest.ManifestError, match="duplicate ids"):
         manifest.write(pd.concat([real, real]), tmp_path / "m.parquet")
+
+
+def test_generated_images_without_tasks_take_their_prompts_images_tasks():
+    real, generated = frames(10)
+    real["tasks"] = [[f"task {i % 3}"] for i in range(len(real))]
+    mixed = mix(real, generated, 1.0, seed=0)  # the generator reported no tasks
+    assert (mixed["source"] == "generated").all()
+    expected = real.set_index("id")["tasks"]
+    assert [list(t) for t in mixed["tasks"]] == [list(expected[s]) for s in mixed["source_id"]]
+    reported = generated.assign(tasks=[["own"]] * len(generated))
+    assert {t[0] for t in mix(real, reported, 1.0, seed=0)["tasks"]} == {"own"}

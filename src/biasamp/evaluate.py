@@ -63,8 +63,9 @@ class ModelInputs:
     """
 
     def __init__(self, images: pd.DataFrame, evaluation: dict, encode_images, encode_texts,
-                 written_captions: list[str] | None = None):
+                 written_captions: list[str] | None = None, training_mix: str | None = None):
         self.images, self.evaluation = images, evaluation
+        self._training_mix = training_mix
         self._encode_images, self.encode_texts = encode_images, encode_texts
         self.written_captions = written_captions
         self.has_captions = bool(images["caption"].fillna("").str.strip().ne("").any())
@@ -74,6 +75,10 @@ class ModelInputs:
     @cached_property
     def raw_image_embeddings(self) -> np.ndarray:
         return self._encode_images(self.images)
+
+    @cached_property
+    def training_mix(self) -> pd.DataFrame:
+        return manifest.read(self._training_mix)
 
     @cached_property
     def image_embeddings(self) -> np.ndarray:
@@ -127,10 +132,11 @@ def read_written_captions(path: str, ids: pd.Series) -> list[str]:
 def evaluate_model(
     model_settings: dict, model_path: str, dataset_manifest: str, evaluation: dict,
     keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
-    threads: int = 1,
+    threads: int = 1, mix_manifest: str | None = None,
 ) -> pd.DataFrame:
-    """Measure the model at ``model_path`` on the test images of ``dataset_manifest`` with
-    every suite that applies to it; write the tidy rows to ``out_metrics``."""
+    """Measure the model at ``model_path`` (trained on ``mix_manifest``) on the test images of
+    ``dataset_manifest`` with every suite that applies to it; write the tidy rows to
+    ``out_metrics``."""
     import torch
 
     torch.set_num_threads(threads)
@@ -140,7 +146,7 @@ def evaluate_model(
     model, batch = kind.load(model_path, device), evaluation["batch_size"]
     inputs = ModelInputs(images, evaluation,
                          lambda frame: model.encode_images(frame, batch, normalize=False),
-                         lambda texts: model.encode_texts(texts, batch), written)
+                         lambda texts: model.encode_texts(texts, batch), written, mix_manifest)
     frame = tables.measurements(keys, measure_model(inputs, kind.writes_captions))
     tables.write(frame, out_metrics)
     log.info("evaluated %s on %d images, %d captions (%s, %d thread%s):\n%s",

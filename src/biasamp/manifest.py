@@ -9,9 +9,11 @@ Required columns:
   image_offset  byte offset inside ``image_path``; -1 when the file is the image
   image_length  byte length of the encoded image
 Demographic columns (missing value = unknown, never guessed): gender, skin, ethnicity, age,
-region. Generated rows add: source_id (the real image whose caption was the prompt), prompt,
-image_seed, generator, flagged (withheld by a safety checker: never mixed in). Datasets may add
-their own columns (the toy world adds activity, place, shirt, neutral_caption).
+region. ``tasks``: what each image shows that bias-amplification measures condition on (the toy
+world's activity), a list per image; absent where a dataset has none. Generated rows add:
+source_id (the real image whose caption was the prompt), prompt, image_seed, generator,
+flagged (withheld by a safety checker: never mixed in). Datasets may add their own columns (the
+toy world adds activity, place, shirt, neutral_caption).
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) -> pd.DataFrame:
     """The training manifest of one mix: real training rows with a seeded subset replaced.
+    Generated rows keep the attributes their generator reports; their ``tasks``, where it
+    reports none, are those of the real image whose caption was the prompt.
 
     ``attrs["flagged_excluded"]`` of the result counts generated images that were withheld
     (``flagged``) and so left their real image in place.
@@ -48,6 +50,10 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
         log.warning("only %d unflagged generated images: ratio %g replaces %d, not %d",
                     len(positions), ratio, len(positions), n_replaced(len(train), ratio))
     replacement = by_source.loc[train["id"].iloc[positions]].reset_index(drop=True)
+    if "tasks" in train and "tasks" not in replacement and len(replacement):
+        # a generator that reports no tasks: an image shows what its prompt's image showed
+        replacement["tasks"] = train.set_index("id")["tasks"].reindex(
+            replacement["source_id"]).to_numpy()
     keep = train.drop(index=train.index[positions])
     out = pd.concat([keep, replacement], ignore_index=True)
     out = out.sort_values("source_id", kind="stable").reset_index(drop=True)

@@ -89,7 +89,10 @@ def test_a_captioner_in_the_study(tmp_path):
     table = tables.read(workdir / "results" / "metrics.csv")
     coca = table[table["model"] == "coca"]
     assert {"bleu4", "caption_gender_error", "caption_gender_neutral", "recall@1",
-            "person_preference"} <= set(coca["metric"])
+            "person_preference", "biasamp_t2a", "biasamp_a2t", "biasamp"} <= set(coca["metric"])
+    amplification = coca[coca["metric"].str.startswith("biasamp")]
+    assert set(amplification["group"]) == {"gender"}
+    assert amplification["value"].between(-1, 1).all()
     assert coca.loc[coca["metric"] == "bleu4", "value"].between(0, 1).all()
     captions = pd.read_csv(workdir / "results/toy/evaluation/toy-amplify/ratio~1/seed~0/coca/"
                            "test.captions.csv", keep_default_na=False)

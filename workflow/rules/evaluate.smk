@@ -25,6 +25,7 @@ rule evaluate:
     input:
         unpack(evaluation_images),
         model=rules.train.output.model,
+        mix=rules.mix.output.manifest,
         captions=model_captions,
     output:
         metrics=f"{EVALUATION}/{{model}}/{{evalset}}.csv",

@@ -14,5 +14,6 @@ evaluate_model(
     keys=snakemake.params.table_keys,
     out_metrics=snakemake.output.metrics,
     captions_csv=snakemake.input.captions or None,
+    mix_manifest=snakemake.input.mix,
     threads=snakemake.threads,
 )

@@ -98,6 +98,7 @@ def prepare(settings: dict, manifest_path: str) -> None:
                 "image_path": str(archive), "image_offset": offset, "image_length": length,
                 "gender": scene.gender, "skin": scene.skin, "activity": scene.activity,
                 "place": scene.place, "shirt": scene.shirt, "neutral_caption": neutral,
+                "tasks": [scene.activity],
             })
     frame = pd.DataFrame(rows)
     manifest.write(frame, manifest_path)

@@ -96,4 +96,5 @@ class ToyGenerator:
             yield {
                 "flagged": False, "gender": scene.gender, "skin": scene.skin,
                 "activity": scene.activity, "place": scene.place, "shirt": scene.shirt,
+                "tasks": [scene.activity],
             }, image

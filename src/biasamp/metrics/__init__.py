@@ -9,7 +9,8 @@ function ``measure(inputs) -> [(metric, group, value), ...]``:
 - ``needs``: what ``inputs`` must provide (:data:`NEEDS`). A suite that needs ``mix`` measures
   each training mix (the ``evaluate_mix`` jobs); the others measure each trained model on each
   evaluation set (the ``evaluate`` jobs), and one that needs ``written_captions`` only models
-  that write captions.
+  that write captions; ``training_mix`` is the manifest of the mix the model was trained on
+  (to judge a model's bias against its own data's).
 
 The workflow derives the metric list, the figures and the code fingerprints from this registry.
 """
@@ -42,7 +43,8 @@ class Metric:
 
 
 # What a suite may ask of its inputs (see :class:`Inputs`).
-NEEDS = frozenset({"image_embeddings", "text_embeddings", "written_captions", "mix"})
+NEEDS = frozenset({"image_embeddings", "text_embeddings", "written_captions", "training_mix",
+                   "mix"})
 
 
 class Inputs(Protocol):
@@ -56,7 +58,8 @@ class Inputs(Protocol):
     image_embeddings: np.ndarray  # L2-normalised, one row per image
     ranking_embeddings: np.ndarray  # as retrieval ranks them (published normalisation)
     written_captions: list[str]  # the caption the model wrote for each image
-    mix: pd.DataFrame  # the training mix (suites that need "mix")
+    training_mix: pd.DataFrame  # the mix the model was trained on (its manifest)
+    mix: pd.DataFrame  # the training mix a "mix" suite measures
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """L2-normalised text embeddings."""

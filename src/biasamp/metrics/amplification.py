@@ -1,0 +1,166 @@
+"""Bias amplification: is a model's output more biased than the data it was trained on?
+(suite ``caption_amplification``).
+
+Attributes (here gender) and tasks (what an image shows: the toy world's activity, COCO's
+objects) are binary matrices, one row per image and one column per value. Both measures judge a
+model's predictions on the evaluation images against the bias of **its own training mix**.
+
+- Directional bias amplification (Wang & Russakovsky, ICML 2021):
+
+      BiasAmp→ = mean over (a, t) of y_at · Δ_at,   y_at = sign(P(a, t) − P(a) P(t))
+
+  with the probabilities of y_at counted on the training mix, and on the evaluation images
+  Δ_at = P(â = 1 | t = 1) − P(a = 1 | t = 1) for T→A (``biasamp_t2a``: does the model predict
+  the attribute that co-occurs with a task more often than it is there?) or
+  Δ_at = P(t̂ = 1 | a = 1) − P(t = 1 | a = 1) for A→T (``biasamp_a2t``). Conventions of the
+  published implementation: y_at is a sign (a pair exactly at independence counts 0), and a
+  cell whose conditioning set is empty (no evaluation image of that task, or attribute) is NaN
+  and left out of the mean; no cell at all gives NaN. Positive = the model amplifies.
+- Bias amplification of Zhao et al. (EMNLP 2017, "Men also like shopping"): with the training
+  bias b(t, g) = c(t, g) / Σ_g' c(t, g') over the training images of task t, and b̃(t, g) the
+  same ratio over the model's predictions (images predicted to show t with a predicted
+  gender), the mean over the tasks the training mix over-associates with a gender g
+  (b(t, g) > 1 / |G|) of b̃(t, g) − b(t, g) (``biasamp``). A task without a prediction of it
+  is left out.
+
+A captioner's predictions come from the caption it wrote: its gender from the gender word
+lists (neither gender when it names none or both), its tasks from the task names (phrases)
+the caption contains.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from biasamp.metrics import SUITES, Direction, Metric
+from biasamp.wordlists import caption_gender
+
+GENDERS = ("female", "male")
+
+
+def directional_bias_amplification(train_attributes: np.ndarray, train_tasks: np.ndarray,
+                                   attributes: np.ndarray, tasks: np.ndarray,
+                                   predicted: np.ndarray, direction: str) -> float:
+    """BiasAmp→ (module docstring). ``train_*``: the training mix (n × |A|, n × |T|, binary);
+    ``attributes``, ``tasks``: the evaluation images' truth (m × |A|, m × |T|); ``predicted``:
+    the model's predicted attributes (``direction="t2a"``, m × |A|) or tasks (``"a2t"``).
+
+    >>> A = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])  # gender one-hot
+    >>> T = np.array([[1, 0], [1, 0], [1, 0], [0, 1]])  # task one-hot
+    >>> # T->A: the model calls the task-0 image of attribute 1 attribute 0
+    >>> float(directional_bias_amplification(A, T, A, T, np.array([[1, 0]] * 3 + [[0, 1]]),
+    ...                                      "t2a"))
+    0.16666666666666666
+    """
+    train_attributes, train_tasks = np.asarray(train_attributes, float), np.asarray(train_tasks,
+                                                                                   float)
+    attributes, tasks, predicted = (np.asarray(x, float) for x in (attributes, tasks, predicted))
+    n = len(train_attributes)
+    if not n:
+        return float("nan")
+    joint = train_attributes.T @ train_tasks / n  # P(a, t), |A| × |T|
+    independent = np.outer(train_attributes.mean(axis=0), train_tasks.mean(axis=0))
+    y = np.sign(joint - independent)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if direction == "t2a":  # condition on the task: P(â | t) − P(a | t)
+            counts = tasks.sum(axis=0)  # |T|
+            delta = (predicted.T @ tasks - attributes.T @ tasks) / counts
+        elif direction == "a2t":  # condition on the attribute: P(t̂ | a) − P(t | a)
+            counts = attributes.sum(axis=0)[:, None]  # |A| × 1
+            delta = (attributes.T @ predicted - attributes.T @ tasks) / counts
+        else:
+            raise ValueError(f"direction is 't2a' or 'a2t', not {direction!r}")
+    cells = y * delta
+    return float(np.nanmean(cells)) if np.isfinite(cells).any() else float("nan")
+
+
+def zhao_bias_amplification(train_genders: np.ndarray, train_tasks: np.ndarray,
+                            predicted_genders: np.ndarray, predicted_tasks: np.ndarray,
+                            genders=GENDERS) -> float:
+    """Zhao et al.'s bias amplification (module docstring). Each image has one gender and one
+    task (labels, with None where unknown or not predicted); training rows are the mix.
+
+    >>> train_g = np.array(["m", "m", "m", "f", "f", "f", "f", "m"])
+    >>> train_t = np.array(["ski"] * 4 + ["cook"] * 4)  # ski: m 3/4; cook: f 3/4
+    >>> pred_g = np.array(["m", "m", "m", "m", "f", "f", "f", "f"])
+    >>> pred_t = np.array(["ski"] * 4 + ["cook"] * 4)  # predicted: ski m 4/4, cook f 4/4
+    >>> zhao_bias_amplification(train_g, train_t, pred_g, pred_t, genders=("f", "m"))
+    0.25
+    """
+    def ratios(g, t):
+        frame = pd.DataFrame({"g": g, "t": t}).dropna()
+        frame = frame[frame["g"].isin(genders)]
+        counts = pd.crosstab(frame["t"], frame["g"]).reindex(columns=list(genders), fill_value=0)
+        return counts.div(counts.sum(axis=1), axis=0)
+
+    train, predicted = ratios(train_genders, train_tasks), ratios(predicted_genders,
+                                                                  predicted_tasks)
+    gaps = [predicted.loc[t, g] - train.loc[t, g]
+            for t in train.index if t in predicted.index
+            for g in genders if train.loc[t, g] > 1 / len(genders)]
+    return float(np.mean(gaps)) if gaps else float("nan")
+
+
+def one_hot(labels, values) -> np.ndarray:
+    """Rows of 0/1 for each label in ``values`` (a row of zeros for an unknown label)."""
+    return np.array([[label == v for v in values] for label in labels], dtype=float)
+
+
+def task_matrix(task_lists, tasks) -> np.ndarray:
+    """Rows of 0/1: which of ``tasks`` each image's list holds."""
+    return np.array([[t in set(row) for t in tasks] for row in task_lists], dtype=float)
+
+
+def tasks_named(caption: str, tasks) -> list[str]:
+    """The tasks whose name occurs in ``caption`` as whole words (case-insensitive).
+
+    >>> tasks_named("A man riding a skateboard on the street", ["riding a skateboard", "ski"])
+    ['riding a skateboard']
+    """
+    text = f" {' '.join(re.findall(r'[a-z0-9]+', caption.lower()))} "
+    return [t for t in tasks if f" {' '.join(re.findall(r'[a-z0-9]+', t.lower()))} " in text]
+
+
+def _task_lists(frame: pd.DataFrame) -> list[list[str]]:
+    return [list(t) if t is not None and len(t) else [] for t in frame["tasks"]]
+
+
+@SUITES.register(
+    "caption_amplification", needs=frozenset({"written_captions", "training_mix"}),
+    metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS),
+                                Metric("biasamp_a2t", Direction.BIAS),
+                                Metric("biasamp", Direction.BIAS)])
+def measure(inputs) -> list[tuple[str, str, float]]:
+    """Gender amplification of a captioner against its training mix, on evaluation images
+    whose gender and tasks are known (no rows where either is unknown)."""
+    train, images = inputs.training_mix, inputs.images
+    if "tasks" not in train or "tasks" not in images or "gender" not in images:
+        return []
+    train = train[train["gender"].isin(GENDERS).to_numpy(dtype=bool)]
+    known = images["gender"].isin(GENDERS).to_numpy(dtype=bool) & np.array(
+        [len(t) > 0 for t in _task_lists(images)], dtype=bool)
+    if not len(train) or not known.any():
+        return []
+    images = images[known]
+    written = [c for c, k in zip(inputs.written_captions, known, strict=True) if k]
+    tasks = sorted({t for row in _task_lists(train) for t in row})
+    said_gender = [caption_gender([c]) for c in written]
+    said_tasks = [tasks_named(c, tasks) for c in written]
+    train_a, train_t = one_hot(train["gender"], GENDERS), task_matrix(_task_lists(train), tasks)
+    a, t = one_hot(images["gender"], GENDERS), task_matrix(_task_lists(images), tasks)
+    predicted_a, predicted_t = one_hot(said_gender, GENDERS), task_matrix(said_tasks, tasks)
+    single = [row[0] if len(row) == 1 else None for row in said_tasks]
+    return [
+        ("biasamp_t2a", "gender",
+         directional_bias_amplification(train_a, train_t, a, t, predicted_a, "t2a")),
+        ("biasamp_a2t", "gender",
+         directional_bias_amplification(train_a, train_t, a, t, predicted_t, "a2t")),
+        ("biasamp", "gender", zhao_bias_amplification(
+            train["gender"].to_numpy(dtype=object),
+            np.array([row[0] if len(row) == 1 else None for row in _task_lists(train)],
+                     dtype=object),
+            np.array(said_gender, dtype=object), np.array(single, dtype=object))),
+    ]
