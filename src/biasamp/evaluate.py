@@ -66,6 +66,7 @@ class ModelInputs:
                  written_captions: list[str] | None = None, training_mix: str | None = None):
         self.images, self.evaluation = images, evaluation
         self._training_mix = training_mix
+        self.shared: dict = {}
         self._encode_images, self.encode_texts = encode_images, encode_texts
         self.written_captions = written_captions
         self.has_captions = bool(images["caption"].fillna("").str.strip().ne("").any())
@@ -78,7 +79,8 @@ class ModelInputs:
 
     @cached_property
     def training_mix(self) -> pd.DataFrame:
-        return manifest.read(self._training_mix)
+        """The model's training mix (empty when not given: no measure against it)."""
+        return manifest.read(self._training_mix) if self._training_mix else pd.DataFrame()
 
     @cached_property
     def image_embeddings(self) -> np.ndarray:

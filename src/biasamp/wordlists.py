@@ -103,11 +103,35 @@ def attribute_prompt(attribute: str, value: str) -> str | None:
     return listed
 
 
+# Zero-shot prompts in the style of the dataset's captions: an image's own caption with its
+# subject word (the first of SUBJECT_WORDS) replaced by the word of each gender, or by the
+# neutral word when the prompts compare tasks. Captions are what the models were trained on;
+# "a photo of a ..." never occurs in the toy world's captions.
+SUBJECT_WORDS = {"female": "woman", "male": "man", None: "person"}
+_SUBJECT = re.compile(r"\b(woman|man|person)\b", re.IGNORECASE)
+
+
+def with_subject(caption: str, gender: str | None) -> str:
+    """``caption`` with its first subject word (woman, man, person) naming ``gender`` (None:
+    "person"); a caption without one is prefixed with the subject.
+
+    >>> with_subject("a person in a red shirt cutting a cake", "male")
+    'a man in a red shirt cutting a cake'
+    >>> with_subject("two dogs on a beach", "female")
+    'a woman: two dogs on a beach'
+    """
+    word = SUBJECT_WORDS[gender]
+    if _SUBJECT.search(caption):
+        return _SUBJECT.sub(word, caption, count=1)
+    return f"a {word}: {caption}"
+
+
 def lists() -> dict:
     """Every list and prompt above, as data."""
     return {"male": sorted(MALE), "female": sorted(FEMALE), "person_prompt": PERSON_PROMPT,
             "attribute_prompts": ATTRIBUTE_PROMPTS, "attribute_templates": ATTRIBUTE_TEMPLATES,
-            "neutral_prompts": list(NEUTRAL_PROMPTS)}
+            "neutral_prompts": list(NEUTRAL_PROMPTS),
+            "subject_words": {str(k): v for k, v in SUBJECT_WORDS.items()}}
 
 
 # changes whenever any list changes; reported with the results

@@ -91,7 +91,7 @@ def suite(captions, images=None, train=None):
     train = toy_frame(SKEWED) if train is None else train
     inputs = ModelInputs(images, {}, None, None, written_captions=captions)
     inputs.training_mix = train  # what the evaluate job reads from the mix manifest
-    return {(m, g): v for m, g, v in SUITES.get("caption_amplification").measure(inputs)}
+    return {(m, g): v for m, g, v in SUITES.get("amplification").measure(inputs)}
 
 
 def test_a_planted_stereotype_is_recovered():

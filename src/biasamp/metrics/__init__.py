@@ -57,8 +57,10 @@ class Inputs(Protocol):
     attribute_values: dict[str, list[str]]  # known values of each demographic attribute
     image_embeddings: np.ndarray  # L2-normalised, one row per image
     ranking_embeddings: np.ndarray  # as retrieval ranks them (published normalisation)
-    written_captions: list[str]  # the caption the model wrote for each image
+    written_captions: list[str] | None  # the caption the model wrote for each image (None
+    # for a model that writes none)
     training_mix: pd.DataFrame  # the mix the model was trained on (its manifest)
+    shared: dict  # derived values suites share within one evaluation (zero-shot predictions)
     mix: pd.DataFrame  # the training mix a "mix" suite measures
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Bias amplification: is a model's output more biased than the data it was trained on?
-(suite ``caption_amplification``).
+(suite ``amplification``).
 
 Attributes (here gender) and tasks (what an image shows: the toy world's activity, COCO's
 objects) are binary matrices, one row per image and one column per value. Both measures judge a
@@ -25,7 +25,8 @@ model's predictions on the evaluation images against the bias of **its own train
 
 A captioner's predictions come from the caption it wrote: its gender from the gender word
 lists (neither gender when it names none or both), its tasks from the task names (phrases)
-the caption contains.
+the caption contains. Another model's are its zero-shot predictions
+(:mod:`biasamp.metrics.zeroshot`).
 """
 
 from __future__ import annotations
@@ -124,33 +125,43 @@ def tasks_named(caption: str, tasks) -> list[str]:
     return [t for t in tasks if f" {' '.join(re.findall(r'[a-z0-9]+', t.lower()))} " in text]
 
 
-def _task_lists(frame: pd.DataFrame) -> list[list[str]]:
+def task_lists(frame: pd.DataFrame) -> list[list[str]]:
+    """Each image's tasks, as lists (empty where unknown)."""
     return [list(t) if t is not None and len(t) else [] for t in frame["tasks"]]
 
 
 @SUITES.register(
-    "caption_amplification", needs=frozenset({"written_captions", "training_mix"}),
+    "amplification",
+    needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
     metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS),
                                 Metric("biasamp_a2t", Direction.BIAS),
                                 Metric("biasamp", Direction.BIAS)])
 def measure(inputs) -> list[tuple[str, str, float]]:
-    """Gender amplification of a captioner against its training mix, on evaluation images
-    whose gender and tasks are known (no rows where either is unknown)."""
+    """Gender amplification of a model against its training mix, on evaluation images whose
+    gender and tasks are known (no rows where either is unknown): a captioner's predictions
+    from its captions, another model's zero-shot."""
+    from biasamp.metrics.zeroshot import zeroshot_predictions
+
     train, images = inputs.training_mix, inputs.images
     if "tasks" not in train or "tasks" not in images or "gender" not in images:
         return []
     train = train[train["gender"].isin(GENDERS).to_numpy(dtype=bool)]
     known = images["gender"].isin(GENDERS).to_numpy(dtype=bool) & np.array(
-        [len(t) > 0 for t in _task_lists(images)], dtype=bool)
+        [len(t) > 0 for t in task_lists(images)], dtype=bool)
     if not len(train) or not known.any():
         return []
+    tasks = sorted({t for row in task_lists(train) for t in row})
+    if inputs.written_captions is not None:
+        written = [c for c, k in zip(inputs.written_captions, known, strict=True) if k]
+        said_gender = [caption_gender([c]) for c in written]
+        said_tasks = [tasks_named(c, tasks) for c in written]
+    else:
+        genders, predicted = zeroshot_predictions(inputs, tasks)
+        said_gender = [g for g, k in zip(genders, known, strict=True) if k]
+        said_tasks = [t for t, k in zip(predicted, known, strict=True) if k]
     images = images[known]
-    written = [c for c, k in zip(inputs.written_captions, known, strict=True) if k]
-    tasks = sorted({t for row in _task_lists(train) for t in row})
-    said_gender = [caption_gender([c]) for c in written]
-    said_tasks = [tasks_named(c, tasks) for c in written]
-    train_a, train_t = one_hot(train["gender"], GENDERS), task_matrix(_task_lists(train), tasks)
-    a, t = one_hot(images["gender"], GENDERS), task_matrix(_task_lists(images), tasks)
+    train_a, train_t = one_hot(train["gender"], GENDERS), task_matrix(task_lists(train), tasks)
+    a, t = one_hot(images["gender"], GENDERS), task_matrix(task_lists(images), tasks)
     predicted_a, predicted_t = one_hot(said_gender, GENDERS), task_matrix(said_tasks, tasks)
     single = [row[0] if len(row) == 1 else None for row in said_tasks]
     return [
@@ -160,7 +171,7 @@ def measure(inputs) -> list[tuple[str, str, float]]:
          directional_bias_amplification(train_a, train_t, a, t, predicted_t, "a2t")),
         ("biasamp", "gender", zhao_bias_amplification(
             train["gender"].to_numpy(dtype=object),
-            np.array([row[0] if len(row) == 1 else None for row in _task_lists(train)],
+            np.array([row[0] if len(row) == 1 else None for row in task_lists(train)],
                      dtype=object),
             np.array(said_gender, dtype=object), np.array(single, dtype=object))),
     ]
