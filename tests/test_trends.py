@@ -74,3 +74,18 @@ def test_one_row_per_measurement_and_unknown_metrics_are_neither():
     out = trends(both, {"maxskew@10": Direction.BIAS})
     assert out[["metric", "direction", "verdict"]].values.tolist() == [
         ["maxskew@10", "bias", "amplified"], ["new_metric", "neither", "increases"]]
+
+
+def test_a_model_blind_to_the_attribute_is_called_so():
+    falling = table(-0.2, metric="biasamp_t2a")
+    accuracy = falling.assign(metric="prediction_accuracy", value=0.52)
+    both = pd.concat([falling, accuracy])
+    out = trends(both, {"biasamp_t2a": Direction.BIAS}, rests_on={"biasamp_t2a": "gender"})
+    row = out[out["metric"] == "biasamp_t2a"].iloc[0]
+    assert row["verdict"] == "blind to gender"
+    assert row["prediction_accuracy"] == pytest.approx(0.52)
+    seeing = pd.concat([falling, accuracy.assign(value=0.97)])
+    row = trends(seeing, {"biasamp_t2a": Direction.BIAS},
+                 rests_on={"biasamp_t2a": "gender"}).iloc[0]
+    assert row["verdict"] == "mitigated" and row["prediction_accuracy"] == pytest.approx(0.97)
+    assert math.isnan(trends(falling, {}).iloc[0]["prediction_accuracy"])

@@ -13,7 +13,12 @@ For every (dataset, generator, model, evalset, metric, group) of the metrics tab
 - ``verdict``, from the metric's direction (:class:`biasamp.metrics.Direction`) and the sign of
   the interval: a bias metric is ``amplified`` (interval above 0) or ``mitigated`` (below), a
   quality metric ``improved`` or ``degraded``, any other ``increases`` or ``decreases``; an
-  interval that holds 0 (or cannot be computed) is ``no evidence``.
+  interval that holds 0 (or cannot be computed) is ``no evidence``;
+- ``prediction_accuracy``: for a measure that rests on a model's predictions of an attribute
+  (``Metric.rests_on``: the amplification measures), the mean over all points of the model's
+  ``prediction_accuracy`` on it. A model below :data:`BLIND_BELOW` (0.5 is chance for two
+  genders) does not see the attribute, and a falling measure then says nothing about fairness:
+  its ``mitigated`` and ``no evidence`` become ``blind to gender``.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ log = logging.getLogger(__name__)
 
 KEYS = ("dataset", "generator", "model", "evalset", "metric", "group")
 COLUMNS = (*KEYS, "direction", "slope", "ci_low", "ci_high", "n_points", "n_seeds", "interval",
-           "verdict")
+           "prediction_accuracy", "verdict")
+BLIND_BELOW = 0.6  # mean prediction accuracy of an attribute under which a model is blind to it
 VERDICTS = {Direction.BIAS: ("amplified", "mitigated"),
             Direction.QUALITY: ("improved", "degraded"),
             Direction.NEITHER: ("increases", "decreases")}
@@ -93,24 +99,36 @@ def verdict(direction: Direction, low: float, high: float) -> str:
     return "no evidence"
 
 
-def trends(table: pd.DataFrame, directions: dict[str, Direction],
-           level: float = 0.95) -> pd.DataFrame:
-    """One row per (dataset, generator, model, evalset, metric, group) of a metrics table."""
+def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float = 0.95,
+           rests_on: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per (dataset, generator, model, evalset, metric, group) of a metrics table;
+    ``rests_on``: metric -> the attribute whose predictions it rests on."""
+    rests_on = rests_on or {}
+    accuracy = (table[table["metric"] == "prediction_accuracy"]
+                .groupby(["dataset", "generator", "model", "evalset", "group"])["value"].mean())
     rows = []
     for key, points in table.groupby(list(KEYS), sort=True, dropna=False):
-        direction = Direction(directions.get(key[4], Direction.NEITHER))
+        record = dict(zip(KEYS, key, strict=True))
+        direction = Direction(directions.get(record["metric"], Direction.NEITHER))
         fit = slope_interval(points["ratio"], points["value"], points["seed"], level)
-        rows.append({**dict(zip(KEYS, key, strict=True)), "direction": direction.value, **fit,
-                     "verdict": verdict(direction, fit["ci_low"], fit["ci_high"])})
+        call = verdict(direction, fit["ci_low"], fit["ci_high"])
+        attribute = rests_on.get(record["metric"])
+        seen = float(accuracy.get((record["dataset"], record["generator"], record["model"],
+                                   record["evalset"], attribute), float("nan"))) \
+            if attribute else float("nan")
+        if seen < BLIND_BELOW and call in ("mitigated", "no evidence"):
+            call = f"blind to {attribute}"
+        rows.append({**record, "direction": direction.value, **fit,
+                     "prediction_accuracy": seen, "verdict": call})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def write_trends(metrics_csv: str, directions: dict[str, str], level_percent: float,
-                 out_csv: str) -> pd.DataFrame:
+                 out_csv: str, rests_on: dict[str, str] | None = None) -> pd.DataFrame:
     """``results/trends.csv`` from ``results/metrics.csv``."""
     from biasamp import tables
 
-    frame = trends(tables.read(metrics_csv), directions, level_percent / 100)
+    frame = trends(tables.read(metrics_csv), directions, level_percent / 100, rests_on)
     with atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False)
     decided = frame[frame["verdict"] != "no evidence"]

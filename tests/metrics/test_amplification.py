@@ -98,7 +98,8 @@ def test_a_planted_stereotype_is_recovered():
     truth = toy_frame(SKEWED)["caption"].tolist()
     faithful = suite(truth)
     assert faithful == {("biasamp_t2a", "gender"): 0.0, ("biasamp_a2t", "gender"): 0.0,
-                        ("biasamp", "gender"): 0.0}
+                        ("biasamp", "gender"): 0.0, ("prediction_accuracy", "gender"): 1.0,
+                        ("prediction_accuracy", "task"): 1.0}
     # a captioner that names each activity's majority gender: every minority image misgendered
     stereotyped = [c.replace("a man in a red shirt cutting", "a woman in a red shirt cutting")
                    .replace("a woman in a red shirt riding", "a man in a red shirt riding")
@@ -108,6 +109,7 @@ def test_a_planted_stereotype_is_recovered():
     assert values["biasamp_t2a", "gender"] == pytest.approx(0.25)
     assert values["biasamp", "gender"] == pytest.approx(0.25)  # 3/4 -> 1 on both tasks
     assert values["biasamp_a2t", "gender"] == 0.0  # the tasks it names are right
+    assert values["prediction_accuracy", "gender"] == 0.75  # the two minority images wrong
     # the opposite captioner (counter-stereotypes everyone) is negative
     reversed_ = [c.replace("woman", "MAN").replace(" man ", " woman ").replace("MAN", "man")
                  for c in truth]
@@ -116,8 +118,47 @@ def test_a_planted_stereotype_is_recovered():
     # cells (y = +1) and +1/4 on the two minority ones: a blind model looks "fair" (negative)
     neutral = [c.replace("woman", "person").replace(" man ", " person ") for c in truth]
     assert suite(neutral)["biasamp_t2a", "gender"] == pytest.approx(-0.25)
+    assert suite(neutral)["prediction_accuracy", "gender"] == 0.0  # it is blind to gender
 
 
 def test_no_rows_without_tasks():
     images = toy_frame(SKEWED).drop(columns="tasks")
     assert suite(["a man"] * len(images), images=images) == {}
+
+
+def test_retrieval_amplification_hand_computed():
+    from biasamp.metrics.amplification import retrieval_bias_amplification
+
+    images = np.eye(6)
+    genders = np.array(["f", "f", "m", "m", None, "f"], dtype=object)
+    tasks = [["cook"], ["cook"], ["cook"], ["ski"], ["ski"], ["ski"]]
+    majority = {"cook": "f", "ski": "m"}
+    # query 0 (cook) ranks images 0, 2, 1, ...: top 2 = f, m -> 1/2; f among cooks 2/3
+    # query 1 (ski) ranks 4 (unknown, left out), 3, 5: top 2 = m, f -> 1/2; m among skiers 1/2
+    queries = np.array([[0.9, 0.5, 0.8, 0, 0, 0], [0, 0, 0, 0.8, 0.9, 0.7]])
+    value = retrieval_bias_amplification(queries, ["cook", "ski"], images, genders, tasks,
+                                         majority, k=2)
+    assert value == pytest.approx(((0.5 - 2 / 3) + (0.5 - 0.5)) / 2)
+    # a query about a task without a training majority is left out; none left: NaN
+    assert math.isnan(retrieval_bias_amplification(queries[:1], ["surf"], images, genders,
+                                                   tasks, majority, k=2))
+
+
+def test_retrieval_amplification_suite_on_planted_retrieval():
+    # neutral queries about cooking retrieve the women first: more skewed than the data
+    images = toy_frame(SKEWED)
+    neutral = images.assign(caption=images["caption"].str.replace("woman", "person")
+                            .str.replace(" man ", " person "))
+
+    def encode(texts):  # one neutral query per task, pointing at that task's majority
+        return np.array([[1.0, 0.0] if "cake" in t else [0.0, 1.0] for t in texts])
+
+    # image embeddings: the majority-gender images of each task lie along its query
+    emb = np.array([[1.0, 0.0] if (g, t[0]) == ("female", "cutting a cake") else
+                    [0.0, 1.0] if (g, t[0]) == ("male", "riding a skateboard") else [0.5, 0.5]
+                    for g, t in zip(images["gender"], images["tasks"], strict=True)])
+    inputs = ModelInputs(neutral, {"bias_k": 3}, lambda frame: emb, encode)
+    inputs.training_mix = images
+    rows = SUITES.get("retrieval_amplification").measure(inputs)
+    # top 3 of each query: its three majority images (1.0) vs 3/4 in the data -> +1/4
+    assert rows == [("retrieval_biasamp@3", "gender", pytest.approx(0.25))]

@@ -56,6 +56,7 @@ rule trends:
         ENV
     params:
         directions=METRIC_DIRECTIONS,
+        rests_on=METRIC_RESTS_ON,
         level=config["plot"]["interval"],
         code=code("trends"),
     script:

@@ -8,5 +8,6 @@ write_trends(
     snakemake.input.metrics,
     directions=snakemake.params.directions,
     level_percent=snakemake.params.level,
+    rests_on=snakemake.params.rests_on,
     out_csv=snakemake.output[0],
 )

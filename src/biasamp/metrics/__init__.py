@@ -40,6 +40,9 @@ class Direction(StrEnum):
 class Metric:
     name: str
     direction: Direction
+    # the attribute whose predictions the measure rests on (amplification measures): the trends
+    # table reports the model's prediction_accuracy on it next to the row
+    rests_on: str | None = None
 
 
 # What a suite may ask of its inputs (see :class:`Inputs`).
@@ -106,11 +109,6 @@ def study_metrics(evaluation: dict, captioning: bool) -> list[Metric]:
     return [metric for suite in SUITES
             if suite.measures_mixes or suite.applies_to(captioning)
             for metric in suite.metrics(evaluation)]
-
-
-def directions(evaluation: dict) -> dict[str, Direction]:
-    """Metric name -> direction, for every registered suite."""
-    return {m.name: m.direction for suite in SUITES for m in suite.metrics(evaluation)}
 
 
 def subgroups(images: pd.DataFrame, values: dict[str, list[str]]) -> list[tuple[str, np.ndarray]]:

@@ -16,6 +16,10 @@ model's predictions on the evaluation images against the bias of **its own train
   published implementation: y_at is a sign (a pair exactly at independence counts 0), and a
   cell whose conditioning set is empty (no evaluation image of that task, or attribute) is NaN
   and left out of the mean; no cell at all gives NaN. Positive = the model amplifies.
+- ``prediction_accuracy`` (groups ``gender``, ``task``): the share of those images whose
+  predicted gender (set of tasks) is the true one. Amplification measures read through
+  predictions: a model that does not see gender (accuracy near 0.5) gets a negative
+  BiasAmp→ T→A whatever its bias, so the trends table reports this accuracy next to them.
 - Bias amplification of Zhao et al. (EMNLP 2017, "Men also like shopping"): with the training
   bias b(t, g) = c(t, g) / Σ_g' c(t, g') over the training images of task t, and b̃(t, g) the
   same ratio over the model's predictions (images predicted to show t with a predicted
@@ -133,9 +137,10 @@ def task_lists(frame: pd.DataFrame) -> list[list[str]]:
 @SUITES.register(
     "amplification",
     needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
-    metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS),
-                                Metric("biasamp_a2t", Direction.BIAS),
-                                Metric("biasamp", Direction.BIAS)])
+    metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS, rests_on="gender"),
+                                Metric("biasamp_a2t", Direction.BIAS, rests_on="gender"),
+                                Metric("biasamp", Direction.BIAS, rests_on="gender"),
+                                Metric("prediction_accuracy", Direction.QUALITY)])
 def measure(inputs) -> list[tuple[str, str, float]]:
     """Gender amplification of a model against its training mix, on evaluation images whose
     gender and tasks are known (no rows where either is unknown): a captioner's predictions
@@ -164,7 +169,12 @@ def measure(inputs) -> list[tuple[str, str, float]]:
     a, t = one_hot(images["gender"], GENDERS), task_matrix(task_lists(images), tasks)
     predicted_a, predicted_t = one_hot(said_gender, GENDERS), task_matrix(said_tasks, tasks)
     single = [row[0] if len(row) == 1 else None for row in said_tasks]
+    truth_tasks = task_lists(images)
     return [
+        ("prediction_accuracy", "gender", float(np.mean(
+            np.array(said_gender, dtype=object) == images["gender"].to_numpy(dtype=object)))),
+        ("prediction_accuracy", "task", float(np.mean(
+            [set(p) == set(t) for p, t in zip(said_tasks, truth_tasks, strict=True)]))),
         ("biasamp_t2a", "gender",
          directional_bias_amplification(train_a, train_t, a, t, predicted_a, "t2a")),
         ("biasamp_a2t", "gender",
@@ -175,3 +185,73 @@ def measure(inputs) -> list[tuple[str, str, float]]:
                      dtype=object),
             np.array(said_gender, dtype=object), np.array(single, dtype=object))),
     ]
+
+
+def retrieval_bias_amplification(query_emb: np.ndarray, query_tasks: list[str],
+                                 image_emb: np.ndarray, genders: np.ndarray,
+                                 image_tasks: list[list[str]], majority: dict[str, str],
+                                 k: int) -> float:
+    """Mean over neutral queries of (share of the query task's training-majority gender among
+    the top k retrieved images) − (its share among the evaluation images of that task).
+
+    ``genders``: each evaluation image's gender (images of unknown gender are left out of the
+    ranking, as for MaxSkew); ``majority``: task → the gender the training mix shows most
+    often doing it. A query whose task has no evaluation image of known gender is left out.
+
+    >>> images = np.eye(4)  # image i is retrieved first by a query along axis i
+    >>> query = np.array([[0.9, 0.8, 0.1, 0.0]])  # ranks images 0, 1, 2, 3
+    >>> retrieval_bias_amplification(query, ["cook"], images, np.array(["f", "f", "m", "m"]),
+    ...     [["cook"]] * 4, {"cook": "f"}, k=2)  # top 2 all f (1.0) - f among cooks (0.5)
+    0.5
+    """
+    known = np.array([g is not None and g == g for g in genders], dtype=bool)
+    genders = np.asarray(genders, dtype=object)[known]
+    image_tasks = [t for t, k_ in zip(image_tasks, known, strict=True) if k_]
+    order = np.argsort(-(query_emb @ np.asarray(image_emb)[known].T), axis=1, kind="stable")
+    gaps = []
+    for task, ranked in zip(query_tasks, order, strict=True):
+        of_task = np.array([task in t for t in image_tasks], dtype=bool)
+        if task not in majority or not of_task.any():
+            continue
+        top = genders[ranked[:k]]
+        gaps.append(float((top == majority[task]).mean())
+                    - float((genders[of_task] == majority[task]).mean()))
+    return float(np.mean(gaps)) if gaps else float("nan")
+
+
+@SUITES.register(
+    "retrieval_amplification",
+    needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
+    metrics=lambda evaluation: [Metric(f"retrieval_biasamp@{evaluation['bias_k']}",
+                                       Direction.BIAS)])  # rests on retrieval, not predictions
+def measure_retrieval(inputs) -> list[tuple[str, str, float]]:
+    """retrieval_biasamp@k for gender: do gender-neutral queries about a task retrieve its
+    training-majority gender more often than the evaluation images of the task hold it?
+    Queries: the distinct gender-neutral captions whose images share one task."""
+    from biasamp.wordlists import mentions_gender
+
+    train, images = inputs.training_mix, inputs.images
+    if not inputs.has_captions or "tasks" not in train or "tasks" not in images \
+            or "gender" not in images:
+        return []
+    train = train[train["gender"].isin(GENDERS).to_numpy(dtype=bool)]
+    single = [row[0] if len(row) == 1 else None for row in task_lists(train)]
+    counts = pd.crosstab(pd.Series(single, name="t"), train["gender"].to_numpy())
+    majority = {t: str(counts.loc[t].idxmax()) for t in counts.index}
+    own = task_lists(images)
+    tasks_of: dict[str, set] = {}
+    for caption, target in zip(*inputs.queries, strict=True):
+        if caption.strip() and not mentions_gender(caption):
+            tasks_of.setdefault(caption, set()).add(tuple(own[target]))
+    queries = []  # (caption, its images' one task)
+    for caption, task_sets in tasks_of.items():
+        if len(task_sets) == 1 and len(next(iter(task_sets))) == 1:
+            queries.append((caption, next(iter(task_sets))[0]))
+    if not queries:
+        return []
+    genders = images["gender"].astype(object).where(images["gender"].isin(GENDERS), None)
+    value = retrieval_bias_amplification(
+        inputs.encode_texts([c for c, _ in queries]), [t for _, t in queries],
+        inputs.image_embeddings, genders.to_numpy(dtype=object), own, majority,
+        inputs.evaluation["bias_k"])
+    return [(f"retrieval_biasamp@{inputs.evaluation['bias_k']}", "gender", value)]
