@@ -75,3 +75,12 @@ def test_a_model_that_reads_gender_from_the_task_amplifies():
     # every cake image is called a woman, every kite image a man: each cell is +1/2
     assert rows[("biasamp_t2a", "gender")] == pytest.approx(0.5)
     assert rows[("biasamp_a2t", "gender")] == 0.0  # the tasks are seen right
+
+
+def test_images_of_unknown_gender_are_not_judged():
+    images = IMAGES.assign(gender=pd.array(["female", None, "male", "male"], dtype="string"))
+    sees = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [0, 1, 1, 0], [0, 1, 0, 1]], dtype=float)
+    inputs = ModelInputs(images, {}, lambda frame: sees, encode([]))
+    inputs.training_mix = IMAGES
+    rows = dict(((m, g), v) for m, g, v in SUITES.get("zeroshot").measure(inputs))
+    assert rows[("zeroshot_accuracy", "gender")] == 1.0  # image 1 (unknown) left out

@@ -1,6 +1,7 @@
 """The real workflow on a tiny study: it runs to the end, and reruns only what is stale."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -182,10 +183,11 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
 
     keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip",
             "evalset": "test"}
-    write(measurements(keys, [("recall@1", "", 0.25)]), tmp_path / "metrics.csv")
-    outputs = [str(tmp_path / "recall_at_1.png"), str(tmp_path / "ndkl_at_10.png")]
+    write(measurements(keys, [("recall@1", "", 0.25), ("biasamp", "gender", float("nan"))]),
+          tmp_path / "metrics.csv")
+    outputs = [str(tmp_path / f"{name}.png") for name in ("recall_at_1", "ndkl_at_10", "biasamp")]
     plan = [("metric_vs_ratio", "recall_at_1", ["recall@1"]),
-            ("metric_vs_ratio", "ndkl_at_10", ["ndkl@10"])]
+            ("metric_vs_ratio", "ndkl_at_10", ["ndkl@10"]),
+            ("metric_vs_ratio", "biasamp", ["biasamp"])]  # NaN everywhere
     plot_all(str(tmp_path / "metrics.csv"), plan, outputs, 95)
-    assert all((tmp_path / name).stat().st_size > 0 for name in ("recall_at_1.png",
-                                                                  "ndkl_at_10.png"))
+    assert all(Path(out).stat().st_size > 0 for out in outputs)

@@ -16,9 +16,10 @@ def draw(rows: pd.DataFrame, metrics: list[str], interval: float):
     import seaborn as sns
 
     (metric,) = metrics
-    data = rows.copy()
+    data = rows.dropna(subset=["value"]).copy()
     if data.empty:
-        # e.g. MaxSkew when the test split has no gender-neutral caption: say so, don't fail
+        # e.g. MaxSkew when the test split has no gender-neutral caption, or a measure that
+        # could not be computed anywhere (NaN): say so, don't fail
         figure, axes = plt.subplots(figsize=(4, 3))
         axes.text(0.5, 0.5, f"no measurements of {metric}", ha="center", va="center")
         axes.set_axis_off()

@@ -85,7 +85,8 @@ def measure(inputs) -> list[tuple[str, str, float]]:
     rows = []
     if has_gender:
         known = images["gender"].isin(GENDERS).to_numpy(dtype=bool)
-        right = np.array(genders, dtype=object) == images["gender"].to_numpy(dtype=object)
+        truth = images["gender"].astype(object).where(known, None).to_numpy(dtype=object)
+        right = np.array(genders, dtype=object) == truth
         rows.append(("zeroshot_accuracy", "gender", float(right[known].mean())))
     if tasks and "tasks" in images:
         truth = task_lists(images)
