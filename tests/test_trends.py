@@ -89,3 +89,7 @@ def test_a_model_blind_to_the_attribute_is_called_so():
                  rests_on={"biasamp_t2a": "gender"}).iloc[0]
     assert row["verdict"] == "mitigated" and row["prediction_accuracy"] == pytest.approx(0.97)
     assert math.isnan(trends(falling, {}).iloc[0]["prediction_accuracy"])
+    rising = table(0.2, metric="biasamp_t2a")
+    out = trends(pd.concat([rising, accuracy]), {"biasamp_t2a": Direction.BIAS},
+                 rests_on={"biasamp_t2a": "gender"})
+    assert out.iloc[0]["verdict"] == "blind to gender"  # not "amplified" either

@@ -17,8 +17,8 @@ For every (dataset, generator, model, evalset, metric, group) of the metrics tab
 - ``prediction_accuracy``: for a measure that rests on a model's predictions of an attribute
   (``Metric.rests_on``: the amplification measures), the mean over all points of the model's
   ``prediction_accuracy`` on it. A model below :data:`BLIND_BELOW` (0.5 is chance for two
-  genders) does not see the attribute, and a falling measure then says nothing about fairness:
-  its ``mitigated`` and ``no evidence`` become ``blind to gender``.
+  genders) does not see the attribute, and its measure then says nothing about its bias (a
+  blind model's BiasAmp→ T→A is negative by construction): the verdict is ``blind to gender``.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
         seen = float(accuracy.get((record["dataset"], record["generator"], record["model"],
                                    record["evalset"], attribute), float("nan"))) \
             if attribute else float("nan")
-        if seen < BLIND_BELOW and call in ("mitigated", "no evidence"):
+        if seen < BLIND_BELOW:  # its slope says nothing of the model's bias, either way
             call = f"blind to {attribute}"
         rows.append({**record, "direction": direction.value, **fit,
                      "prediction_accuracy": seen, "verdict": call})

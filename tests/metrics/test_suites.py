@@ -29,4 +29,4 @@ def test_suites_declare_directions_and_needs():
     assert {"biasamp_t2a", "biasamp_a2t", "biasamp", "zeroshot_accuracy"} <= without
     assert SUITES.get("captions").applies_to(writes_captions=True)
     assert not SUITES.get("captions").applies_to(writes_captions=False)
-    assert not SUITES.get("training_mix").applies_to(writes_captions=True)
+    assert not SUITES.get("mix_composition").applies_to(writes_captions=True)

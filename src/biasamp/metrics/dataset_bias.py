@@ -1,5 +1,5 @@
 """Dataset bias of a training set: how strongly activities co-occur with one gender; and the
-composition of each training mix (suite ``training_mix``)."""
+composition of each training mix (suite ``mix_composition``)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def dataset_bias_score(activities: np.ndarray, genders: np.ndarray) -> float:
 
 
 @SUITES.register(
-    "training_mix", needs=frozenset({"mix"}),
+    "mix_composition", needs=frozenset({"mix"}),
     metrics=lambda evaluation: [Metric("mix_gender_bias", Direction.BIAS),
                                 Metric("mix_generated_share", Direction.NEITHER),
                                 Metric("mix_flagged_excluded", Direction.NEITHER),
