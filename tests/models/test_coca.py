@@ -92,7 +92,9 @@ def test_a_captioner_in_the_study(tmp_path):
             "person_preference", "biasamp_t2a", "biasamp_a2t", "biasamp"} <= set(coca["metric"])
     amplification = coca[coca["metric"].str.startswith("biasamp")]
     assert set(amplification["group"]) == {"gender"}
-    assert amplification["value"].between(-1, 1).all()
+    # biasamp is NaN where no caption names a task with a gender (a barely trained captioner)
+    assert amplification["value"].dropna().between(-1, 1).all()
+    assert amplification.loc[amplification["metric"] == "biasamp_t2a", "value"].notna().all()
     assert coca.loc[coca["metric"] == "bleu4", "value"].between(0, 1).all()
     captions = pd.read_csv(workdir / "results/toy/evaluation/toy-amplify/ratio~1/seed~0/coca/"
                            "test.captions.csv", keep_default_na=False)

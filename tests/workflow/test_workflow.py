@@ -49,7 +49,9 @@ def test_study_runs_end_to_end(study):
     assert (share["slope"], share["verdict"], share["n_points"]) == (1.0, "increases", 3)
     assert share["interval"] == "points"  # one seed: no replicate
     assert set(trend["verdict"]) <= {"amplified", "mitigated", "improved", "degraded",
-                                     "increases", "decreases", "no evidence"}
+                                     "increases", "decreases", "no evidence", "blind to gender"}
+    amplification = trend[trend["metric"] == "biasamp_t2a"].iloc[0]
+    assert 0 <= float(amplification["prediction_accuracy"]) <= 1  # zero-shot accuracy, gender
     assert len(trend) == len(table.drop_duplicates(["model", "evalset", "metric", "group"]))
     provenance = json.loads((study / "results" / "provenance.json").read_text())
     assert provenance["word_lists"]["version"] == wordlists.VERSION
@@ -70,26 +72,34 @@ def test_a_finished_study_schedules_nothing(study):
     assert planned_jobs(snakemake(study, "-n")) == {}
 
 
-def test_adding_a_ratio_schedules_only_that_ratio(study):
-    config_file = study / "config" / "config.yaml"
-    original = config_file.read_text()
+def planned_with(study, relative: str, change) -> dict[str, int]:
+    """The jobs a dry run plans with one file of the study changed (``change(text)`` gives its
+    new text); the file is restored afterwards."""
+    path = study / relative
+    original = path.read_text()
     try:
-        config_file.write_text(yaml.safe_dump({**TINY_STUDY, "ratios": [0, 0.25, 0.5, 1]}))
-        jobs = planned_jobs(snakemake(study, "-n"))
+        path.write_text(change(original))
+        return planned_jobs(snakemake(study, "-n"))
     finally:
-        config_file.write_text(original)
+        path.write_text(original)
+
+
+def config_with(**changes):
+    return lambda text: yaml.safe_dump({**TINY_STUDY, **changes})
+
+
+def appended(line):
+    return lambda text: f"{text}\n# {line}\n"
+
+
+def test_adding_a_ratio_schedules_only_that_ratio(study):
+    jobs = planned_with(study, "config/config.yaml", config_with(ratios=[0, 0.25, 0.5, 1]))
     assert jobs == {"mix": 1, "evaluate_mix": 1, "train": 1, "evaluate": 1, "aggregate": 1,
                     "plot": 1, "trends": 1, "provenance": 1, "all": 1}
 
 
 def test_adding_a_seed_generates_nothing_new_when_every_image_is_used(study):
-    config_file = study / "config" / "config.yaml"
-    original = config_file.read_text()
-    try:
-        config_file.write_text(yaml.safe_dump({**TINY_STUDY, "seeds": [0, 1]}))
-        jobs = planned_jobs(snakemake(study, "-n"))
-    finally:
-        config_file.write_text(original)
+    jobs = planned_with(study, "config/config.yaml", config_with(seeds=[0, 1]))
     assert jobs == {"mix": 3, "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1,
                     "plot": 1, "trends": 1, "provenance": 1, "all": 1}
 
@@ -144,37 +154,21 @@ def test_a_baseline_only_study_runs_and_generates_nothing(tmp_path):
 
 
 def test_editing_metric_code_reevaluates_without_retraining(study):
-    metric_module = study / "src" / "biasamp" / "metrics" / "fairness.py"
-    original = metric_module.read_text()
-    try:
-        metric_module.write_text(original + "\n# a fix to a metric\n")
-        jobs = planned_jobs(snakemake(study, "-n"))
-    finally:
-        metric_module.write_text(original)
+    jobs = planned_with(study, "src/biasamp/metrics/fairness.py", appended("a fix to a metric"))
     assert jobs == {"evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
 
 
 def test_editing_a_generator_kind_reruns_its_shards_only(study):
-    kind = study / "src" / "biasamp" / "generators" / "toy.py"
-    original = kind.read_text()
-    try:
-        kind.write_text(original + "\n# a fix to the toy generator\n")
-        jobs = planned_jobs(snakemake(study, "-n"))
-    finally:
-        kind.write_text(original)
+    jobs = planned_with(study, "src/biasamp/generators/toy.py", appended("a fix to the kind"))
     # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none)
     assert jobs == {"generate": 2, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
                     "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
 
 
 def test_editing_another_kinds_code_reruns_nothing(study):
-    unused = study / "src" / "biasamp" / "generators" / "diffusion.py"  # the study is toy-only
-    original = unused.read_text()
-    try:
-        unused.write_text(original + "\n# a fix to the diffusers generator\n")
-        assert planned_jobs(snakemake(study, "-n")) == {}
-    finally:
-        unused.write_text(original)
+    # the study is toy-only: the diffusers generator is no code of it
+    assert planned_with(study, "src/biasamp/generators/diffusion.py",
+                        appended("a fix to the diffusers generator")) == {}
 
 
 def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
