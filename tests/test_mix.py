@@ -105,3 +105,15 @@ def test_generated_images_without_tasks_take_their_prompts_images_tasks():
     assert [list(t) for t in mixed["tasks"]] == [list(expected[s]) for s in mixed["source_id"]]
     reported = generated.assign(tasks=[["own"]] * len(generated))
     assert {t[0] for t in mix(real, reported, 1.0, seed=0)["tasks"]} == {"own"}
+
+
+def test_attributes_a_generator_does_not_report_come_from_the_prompts_image():
+    real, generated = frames(10)
+    unreported = generated.assign(gender=pd.array([None] * len(generated), dtype="string"))
+    mixed = mix(real, unreported, 1.0, seed=0)
+    source_gender = real.set_index("id")["gender"]
+    assert mixed["gender"].tolist() == [source_gender[s] for s in mixed["source_id"]]
+    assert set(mixed["attributes_from"]) == {"prompt image"}
+    reported = mix(real, generated, 1.0, seed=0)  # this generator rendered every image female
+    assert set(reported["gender"]) == {"female"} and set(reported["attributes_from"]) == {
+        "generator"}

@@ -12,8 +12,10 @@ Demographic columns (missing value = unknown, never guessed): gender, skin, ethn
 region. ``tasks``: what each image shows that bias-amplification measures condition on (the toy
 world's activity), a list per image; absent where a dataset has none. Generated rows add:
 source_id (the real image whose caption was the prompt), prompt, image_seed, generator,
-flagged (withheld by a safety checker: never mixed in). Datasets may add their own columns (the
-toy world adds activity, place, shirt, neutral_caption).
+flagged (withheld by a safety checker: never mixed in); in a mix, attributes_from says whether
+their demographics and tasks are what the generator reported or their prompt image's.
+Datasets may add their own columns (the toy world adds activity, place, shirt,
+neutral_caption).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from biasamp import manifest
@@ -19,10 +20,36 @@ from biasamp.study import n_replaced, replaced_positions
 log = logging.getLogger(__name__)
 
 
+def with_prompt_attributes(generated: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+    """Generated rows with the demographics and tasks their generator did not report taken from
+    their prompt's real image, and ``attributes_from`` saying where they come from:
+    ``generator`` (the toy generator records what it rendered) or ``prompt image`` (a
+    text-to-image model reports nothing, so its image is taken to show what its caption
+    describes; measuring what it rendered would need an attribute classifier)."""
+    if generated.empty:
+        return generated
+    source = train.set_index("id").reindex(generated["source_id"])
+    out = generated.reset_index(drop=True)
+    filled = np.zeros(len(out), dtype=bool)
+    for column in (c for c in (*manifest.DEMOGRAPHICS, "tasks") if c in train):
+        known = source[column].notna().to_numpy() if column != "tasks" else np.array(
+            [t is not None for t in source[column]], dtype=bool)
+        if column not in out:
+            out[column] = source[column].to_numpy(dtype=object)
+            filled |= known
+        elif column != "tasks":
+            missing = out[column].isna().to_numpy() & known
+            out[column] = np.where(missing, source[column].to_numpy(dtype=object),
+                                   out[column].to_numpy(dtype=object))
+            filled |= missing
+    out["attributes_from"] = np.where(filled, "prompt image", "generator")
+    return out
+
+
 def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) -> pd.DataFrame:
     """The training manifest of one mix: real training rows with a seeded subset replaced.
-    Generated rows keep the attributes their generator reports; their ``tasks``, where it
-    reports none, are those of the real image whose caption was the prompt.
+    Generated rows keep the attributes their generator reports, and take the others from the
+    real image whose caption was the prompt (:func:`with_prompt_attributes`).
 
     ``attrs["flagged_excluded"]`` of the result counts generated images that were withheld
     (``flagged``) and so left their real image in place.
@@ -50,10 +77,7 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
         log.warning("only %d unflagged generated images: ratio %g replaces %d, not %d",
                     len(positions), ratio, len(positions), n_replaced(len(train), ratio))
     replacement = by_source.loc[train["id"].iloc[positions]].reset_index(drop=True)
-    if "tasks" in train and "tasks" not in replacement and len(replacement):
-        # a generator that reports no tasks: an image shows what its prompt's image showed
-        replacement["tasks"] = train.set_index("id")["tasks"].reindex(
-            replacement["source_id"]).to_numpy()
+    replacement = with_prompt_attributes(replacement, train)
     keep = train.drop(index=train.index[positions])
     out = pd.concat([keep, replacement], ignore_index=True)
     out = out.sort_values("source_id", kind="stable").reset_index(drop=True)

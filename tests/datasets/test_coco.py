@@ -70,6 +70,28 @@ def test_coco_manifest(coco_root, tmp_path):
     assert (frame["image_offset"] == -1).all()
 
 
+def test_object_categories_are_each_images_tasks(coco_root, tmp_path):
+    prepare(coco_settings(coco_root, bad_images="skip", instances=True), str(tmp_path / "m.pq"))
+    frame = manifest.read(tmp_path / "m.pq").set_index("id")
+    tasks = {i: list(t) for i, t in frame["tasks"].items()}
+    assert tasks["coco-2"] == ["cake", "person"]  # each category once, sorted
+    assert tasks["coco-3"] == [] and tasks["coco-103"] == ["dog", "person"]
+    plain = tmp_path / "plain.pq"
+    prepare(coco_settings(coco_root, bad_images="skip"), str(plain))
+    assert "tasks" not in manifest.read(plain)  # without instances: no tasks, no such rows
+
+
+def test_a_missing_instances_file_is_named(tmp_path):
+    from helpers.data import write_split
+
+    (tmp_path / "annotations").mkdir()
+    write_split(tmp_path, "train", {1: ["A man."]})
+    write_split(tmp_path, "val", {2: ["A woman."]})
+    with pytest.raises(ConfigError, match=r"datasets\.coco\.instances': missing .*"
+                                          r"instances_train2014\.json"):
+        coco_settings(tmp_path, instances=True)
+
+
 def test_karpathy_split(coco_root, tmp_path):
     settings = coco_settings(coco_root, karpathy=str(coco_root / "dataset_coco.json"),
                              caption="longest")
@@ -121,6 +143,10 @@ def test_paper_config_plans_and_a_small_coco_study_runs(coco_root, tiny_pipeline
     assert set(evaluated["evalset"]) == {"test", "demo", "fairface"}
     demo = evaluated[(evaluated["evalset"] == "demo") & (evaluated["metric"] == "recall@1")]
     assert {"", "gender:male", "gender:female", "skin:light", "skin:dark"} == set(demo["group"])
+    # the paper config reads the objects: amplification over COCO's categories (zero-shot)
+    objects = evaluated[(evaluated["evalset"] == "test")
+                        & evaluated["metric"].isin(["biasamp_t2a", "biasamp_a2t"])]
+    assert len(objects) == 4 and set(objects["group"]) == {"gender"}  # 2 ratios x 2 measures
     faces = evaluated[evaluated["evalset"] == "fairface"]  # no captions: caption-free measures
     assert not faces["metric"].str.startswith("recall@").any()
     assert {"gender:female", "ethnicity:black"} <= set(

@@ -44,6 +44,23 @@ def write_split(root, part, images):
         {"images": entries, "annotations": annotations, "info": {}, "licenses": []}))
 
 
+CATEGORIES = [{"id": 1, "name": "person", "supercategory": "person"},
+              {"id": 18, "name": "dog", "supercategory": "animal"},
+              {"id": 61, "name": "cake", "supercategory": "food"}]
+
+
+def write_instances(root, part, objects):
+    """``annotations/instances_{part}2014.json``: image id -> category ids annotated in it."""
+    images = json.loads((root / "annotations" / f"captions_{part}2014.json").read_text())
+    annotations = [{"id": 10 * image_id + k, "image_id": image_id, "category_id": category,
+                    "bbox": [0, 0, 4, 4], "area": 16.0, "iscrowd": 0}
+                   for image_id, categories in objects.items()
+                   for k, category in enumerate(categories)]
+    (root / "annotations" / f"instances_{part}2014.json").write_text(json.dumps(
+        {"images": images["images"], "annotations": annotations, "categories": CATEGORIES,
+         "info": {}, "licenses": []}))
+
+
 # --- FairFace and region-labelled CSVs ---
 
 FAIRFACE = """file,age,gender,race,service_test

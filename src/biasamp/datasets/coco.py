@@ -40,6 +40,10 @@ SCHEMA = {
                     "description": "Which of an image's captions is trained on and prompted "
                                    "with: the first by annotation id, the longest, or one "
                                    "drawn with the dataset seed; all are kept in `captions`."},
+        "instances": {"type": "boolean", "default": False,
+                      "description": "Read each image's object categories (its tasks, for the "
+                                     "bias-amplification measures) from "
+                                     "annotations/instances_{train,val}{year}.json."},
         "bad_images": {"enum": ["fail", "skip"], "default": "fail",
                        "description": "Unreadable image files: stop, or skip them (counted)."},
         "seed": {"type": "integer", "minimum": 0, "default": 0},
@@ -50,6 +54,9 @@ SCHEMA = {
 def expected_files(settings: dict) -> list[Path]:
     root, year = Path(settings["root"]), settings["year"]
     files = [root / "annotations" / f"captions_{part}{year}.json" for part in ("train", "val")]
+    if settings["instances"]:
+        files += [root / "annotations" / f"instances_{part}{year}.json" for part in ("train",
+                                                                                   "val")]
     files += [root / f"{part}{year}" for part in ("train", "val")]
     if settings["karpathy"]:
         files.append(Path(settings["karpathy"]))
@@ -59,10 +66,11 @@ def expected_files(settings: dict) -> list[Path]:
 def check(settings: dict) -> list[tuple[str, str]]:
     if settings["karpathy"] and settings["year"] != 2014:
         return [("karpathy", "the Karpathy split is defined on COCO 2014; set year: 2014")]
-    missing = [str(p) for p in expected_files(settings) if not p.exists()]
+    missing = [p for p in expected_files(settings) if not p.exists()]
     if missing:
-        key = "karpathy" if missing == [str(settings["karpathy"])] else "root"
-        return [(key, f"missing {', '.join(missing)}. {WHERE}")]
+        key = ("karpathy" if missing == [Path(settings["karpathy"] or "")] else
+               "instances" if all(p.name.startswith("instances_") for p in missing) else "root")
+        return [(key, f"missing {', '.join(map(str, missing))}. {WHERE}")]
     return []
 
 
@@ -105,6 +113,21 @@ def read_captions(path: Path) -> tuple[dict, dict, int]:
     return files, captions, empty
 
 
+def read_objects(path: Path) -> dict[int, list[str]]:
+    """image id -> the names of the object categories annotated in it (sorted; COCO's 80), from
+    an ``instances_*.json`` file, read with pycocotools."""
+    from pycocotools.coco import COCO
+
+    data = read_json(path, "COCO instances file", f"re-download it. {WHERE}")
+    with reading(path, "COCO instances file", f"re-download it. {WHERE}"):
+        coco = COCO()
+        coco.dataset = data
+        coco.createIndex()
+        names = {c["id"]: c["name"] for c in coco.loadCats(coco.getCatIds())}
+        return {i: sorted({names[a["category_id"]] for a in coco.imgToAnns[i]})
+                for i in coco.getImgIds()}
+
+
 @DATASETS.register("coco", schema=SCHEMA, check=check)
 def prepare(settings: dict, manifest_path: str) -> None:
     root, year = Path(settings["root"]), settings["year"]
@@ -120,6 +143,8 @@ def prepare(settings: dict, manifest_path: str) -> None:
         files, captions, dropped = read_captions(
             root / "annotations" / f"captions_{part}{year}.json")
         empty += dropped
+        objects = (read_objects(root / "annotations" / f"instances_{part}{year}.json")
+                   if settings["instances"] else None)
         for image_id, file_name in files.items():
             split = splits.get(image_id) if splits else default_split
             if split is None:
@@ -137,6 +162,7 @@ def prepare(settings: dict, manifest_path: str) -> None:
                 "image_length": path.stat().st_size if path.exists() else 0,
                 "gender": wordlists.caption_gender(captions[image_id]),
                 "neutral_caption": not wordlists.mentions_gender(caption),
+                **({"tasks": objects.get(image_id, [])} if objects is not None else {}),
             })
     frame = screen_images(pd.DataFrame(rows), settings["bad_images"])
     frame.attrs.update(empty_captions_dropped=empty, uncaptioned_images_dropped=uncaptioned)

@@ -5,7 +5,8 @@ Prompts are in the style of the captions the model was trained on (:mod:`biasamp
 for gender, each image's own caption with its subject word naming each gender ("a man in a red
 shirt cutting a cake in the kitchen" against "a woman in ..."), so the prompts name the image's
 true task (T→A conditions on the task); for tasks, its caption with the neutral subject and its
-task's name replaced by each task's (a caption that does not name its task: "a person {task}").
+task's name replaced by each task's (a caption that does not name its task, as COCO's often do
+not name every object: CLIP's template "a photo of a {task}").
 An image's predicted gender is the value whose prompt is most similar to it; its predicted tasks
 are the m most similar, m its number of true tasks (single-label argmax when it has one).
 
@@ -29,10 +30,12 @@ def task_prompt(caption: str, own: list[str], task: str) -> str:
 
     >>> task_prompt("a woman in a red shirt cutting a cake", ["cutting a cake"], "flying a kite")
     'a person in a red shirt flying a kite'
+    >>> task_prompt("a kitchen with a sink", ["oven"], "dog")
+    'a photo of a dog'
     """
     neutral = with_subject(caption, None)
     named = tasks_named(neutral, own)
-    return neutral.replace(named[0], task, 1) if named else f"a person {task}"
+    return neutral.replace(named[0], task, 1) if named else f"a photo of a {task}"
 
 
 def _most_similar(image_emb: np.ndarray, prompts: list[list[str]], encode_texts) -> np.ndarray:
