@@ -25,7 +25,8 @@ def test_suites_declare_directions_and_needs():
     without = {m.name for m in study_metrics(evaluation, captioning=False)}
     with_captions = {m.name for m in study_metrics(evaluation, captioning=True)}
     assert {"recall@1", "recall@5", "maxskew@10", "mix_generated_share"} <= without
-    assert with_captions - without == {"bleu4", "caption_gender_error", "caption_gender_neutral"}
+    assert with_captions - without == {"bleu4", "caption_gender_error", "caption_gender_neutral",
+                                       "lic"}
     assert {"biasamp_t2a", "biasamp_a2t", "biasamp", "zeroshot_accuracy"} <= without
     assert SUITES.get("captions").applies_to(writes_captions=True)
     assert not SUITES.get("captions").applies_to(writes_captions=False)

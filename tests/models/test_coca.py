@@ -89,7 +89,9 @@ def test_a_captioner_in_the_study(tmp_path):
     table = tables.read(workdir / "results" / "metrics.csv")
     coca = table[table["model"] == "coca"]
     assert {"bleu4", "caption_gender_error", "caption_gender_neutral", "recall@1",
-            "person_preference", "biasamp_t2a", "biasamp_a2t", "biasamp"} <= set(coca["metric"])
+            "person_preference", "biasamp_t2a", "biasamp_a2t", "biasamp", "lic"} <= set(
+                coca["metric"])
+    assert coca.loc[coca["metric"] == "lic", "value"].between(-100, 100).all()
     amplification = coca[coca["metric"].str.startswith("biasamp")]
     assert set(amplification["group"]) == {"gender"}
     # biasamp is NaN where no caption names a task with a gender (a barely trained captioner)
