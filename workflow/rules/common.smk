@@ -80,22 +80,26 @@ def names_where(entries, condition):
     return "|".join(n for n, s in entries.items() if condition(s)) or "(?!)"
 
 
+def prepared_files(folder, settings):
+    """A prepared dataset's files: its manifest, and its image archive where its kind writes
+    one."""
+    archive = [f"{folder}/images.tar"] if writes_archive(settings) else []
+    return {"dataset": f"{folder}/manifest.parquet", "images": archive}
+
+
 def dataset_archive(wildcards):
     """The dataset's image archive, where its kind writes one."""
-    if not writes_archive(dataset_settings(wildcards)):
-        return []
-    return [f"{DATA}/images.tar".format(**wildcards)]
+    return prepared_files(DATA.format(**wildcards), dataset_settings(wildcards))[
+        "images"
+    ]
 
 
 def evaluation_images(wildcards):
     """The manifest a model is evaluated on, and the archive of its images where there is one:
     its dataset's (evalset test), or an evaluation set's."""
     if wildcards.evalset == "test":
-        folder, settings = DATA.format(**wildcards), dataset_settings(wildcards)
-    else:
-        folder, settings = EVALSET.format(**wildcards), evalset_settings(wildcards)
-    archive = [f"{folder}/images.tar"] if writes_archive(settings) else []
-    return {"dataset": f"{folder}/manifest.parquet", "images": archive}
+        return prepared_files(DATA.format(**wildcards), dataset_settings(wildcards))
+    return prepared_files(EVALSET.format(**wildcards), evalset_settings(wildcards))
 
 
 def evaluation_settings():
@@ -223,17 +227,15 @@ def study_files():
     """Every file the study makes, intermediates included: a deleted or damaged one is then
     rebuilt (with what depends on it) rather than silently missing. Snakemake alone only
     rebuilds an intermediate file when something downstream is out of date."""
-    datasets = [
-        path
+    prepared = [
+        prepared_files(f"results/{name}/data", settings)
         for name, settings in config["datasets"].items()
-        for path in [f"results/{name}/data/manifest.parquet"]
-        + ([f"results/{name}/data/images.tar"] if writes_archive(settings) else [])
-    ]
-    evalsets = [
-        path
+    ] + [
+        prepared_files(f"results/evalsets/{name}", settings)
         for name, settings in config["evaluation"]["sets"].items()
-        for path in [f"results/evalsets/{name}/manifest.parquet"]
-        + ([f"results/evalsets/{name}/images.tar"] if writes_archive(settings) else [])
+    ]
+    datasets = [
+        path for files in prepared for path in [files["dataset"], *files["images"]]
     ]
     shards = []
     if max(config["ratios"]) > 0:
@@ -252,7 +254,6 @@ def study_files():
     return sorted(
         set(
             datasets
-            + evalsets
             + shards
             + study_grid(f"{MIX}/manifest.parquet")
             + study_grid(f"{MODEL}/model.pt")

@@ -134,6 +134,12 @@ def task_lists(frame: pd.DataFrame) -> list[list[str]]:
     return [list(t) if t is not None and len(t) else [] for t in frame["tasks"]]
 
 
+def single_tasks(lists: list[list[str]]) -> np.ndarray:
+    """Each image's one task, or None where it has none or several (Zhao et al.'s measure and
+    the retrieval queries are about images of one task)."""
+    return np.array([row[0] if len(row) == 1 else None for row in lists], dtype=object)
+
+
 @SUITES.register(
     "amplification",
     needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
@@ -155,7 +161,8 @@ def measure(inputs) -> list[tuple[str, str, float]]:
         [len(t) > 0 for t in task_lists(images)], dtype=bool)
     if not len(train) or not known.any():
         return []
-    tasks = sorted({t for row in task_lists(train) for t in row})
+    train_lists = task_lists(train)
+    tasks = sorted({t for row in train_lists for t in row})
     if inputs.written_captions is not None:
         written = [c for c, k in zip(inputs.written_captions, known, strict=True) if k]
         said_gender = [caption_gender([c]) for c in written]
@@ -165,25 +172,24 @@ def measure(inputs) -> list[tuple[str, str, float]]:
         said_gender = [g for g, k in zip(genders, known, strict=True) if k]
         said_tasks = [t for t, k in zip(predicted, known, strict=True) if k]
     images = images[known]
-    train_a, train_t = one_hot(train["gender"], GENDERS), task_matrix(task_lists(train), tasks)
-    a, t = one_hot(images["gender"], GENDERS), task_matrix(task_lists(images), tasks)
+    truth_lists = task_lists(images)
+    train_a, train_t = one_hot(train["gender"], GENDERS), task_matrix(train_lists, tasks)
+    a, t = one_hot(images["gender"], GENDERS), task_matrix(truth_lists, tasks)
     predicted_a, predicted_t = one_hot(said_gender, GENDERS), task_matrix(said_tasks, tasks)
-    single = [row[0] if len(row) == 1 else None for row in said_tasks]
-    truth_tasks = task_lists(images)
+    said_gender = np.array(said_gender, dtype=object)
     return [
         ("prediction_accuracy", "gender", float(np.mean(
-            np.array(said_gender, dtype=object) == images["gender"].to_numpy(dtype=object)))),
+            said_gender == images["gender"].to_numpy(dtype=object)))),
         ("prediction_accuracy", "task", float(np.mean(
-            [set(p) == set(t) for p, t in zip(said_tasks, truth_tasks, strict=True)]))),
+            [set(said) == set(truth) for said, truth in zip(said_tasks, truth_lists,
+                                                            strict=True)]))),
         ("biasamp_t2a", "gender",
          directional_bias_amplification(train_a, train_t, a, t, predicted_a, "t2a")),
         ("biasamp_a2t", "gender",
          directional_bias_amplification(train_a, train_t, a, t, predicted_t, "a2t")),
         ("biasamp", "gender", zhao_bias_amplification(
-            train["gender"].to_numpy(dtype=object),
-            np.array([row[0] if len(row) == 1 else None for row in task_lists(train)],
-                     dtype=object),
-            np.array(said_gender, dtype=object), np.array(single, dtype=object))),
+            train["gender"].to_numpy(dtype=object), single_tasks(train_lists), said_gender,
+            single_tasks(said_tasks))),
     ]
 
 
@@ -235,8 +241,8 @@ def measure_retrieval(inputs) -> list[tuple[str, str, float]]:
             or "gender" not in images:
         return []
     train = train[train["gender"].isin(GENDERS).to_numpy(dtype=bool)]
-    single = [row[0] if len(row) == 1 else None for row in task_lists(train)]
-    counts = pd.crosstab(pd.Series(single, name="t"), train["gender"].to_numpy())
+    counts = pd.crosstab(pd.Series(single_tasks(task_lists(train)), name="t"),
+                         train["gender"].to_numpy())
     majority = {t: str(counts.loc[t].idxmax()) for t in counts.index}
     own = task_lists(images)
     tasks_of: dict[str, set] = {}

@@ -24,9 +24,9 @@ import re
 import numpy as np
 
 from biasamp.metrics import SUITES, Direction, Metric
+from biasamp.metrics.amplification import GENDERS
 from biasamp.wordlists import FEMALE, MALE
 
-GENDERS = ("female", "male")
 SEEDS = (0, 1, 2, 3, 4)
 MIN_PER_GENDER = 10  # fewer images of either gender: no value
 _GENDER_WORD = re.compile(r"\b(" + "|".join(sorted(MALE | FEMALE)) + r")\b", re.IGNORECASE)
