@@ -56,3 +56,62 @@ def test_faithful_generator_leaves_dataset_bias_flat(real, tmp_path):
     # sampling noise of the per-activity shares (~2,700 images): a few thousandths
     assert np.ptp(bias) < 0.025
     assert abs(np.polyfit(RATIOS, bias, 1)[0]) < 0.02
+
+
+# --- the planted effect reaches the default study's models --------------------------------
+
+PLANTED_ROWS = [("coca", "biasamp_t2a")]  # the captioner's T→A amplification must be recovered
+CLIP_ROWS = [("clip", "biasamp_t2a"), ("clip", "retrieval_biasamp@10")]  # and one of these
+
+
+@pytest.fixture(scope="module")
+def default_study(tmp_path_factory):
+    """The default study (config/config.yaml: 5 ratios, 3 seeds, its dataset, generator and
+    models) with a neutral generator beside the planted one, run through the workflow's stage
+    functions (:mod:`biasamp.replicates`: the same table as Snakemake's; about 9 minutes on 2
+    cores). Fewer ratios would not do: with ratios 0 and 1 only, the captioner's interval holds
+    0 for the default seeds."""
+    import yaml
+    from helpers import REPO
+
+    from biasamp.replicates import run_study, study_verdicts
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    (planted,) = config["generators"]
+    config["generators"]["neutral"] = {"kind": "toy",
+                                       "shards": config["generators"][planted]["shards"]}
+    table = run_study(config, str(tmp_path_factory.mktemp("default")), processes=2)
+    return planted, table, study_verdicts(table, config)
+
+
+def verdict(trends, generator, model, metric):
+    (row,) = trends[(trends["generator"] == generator) & (trends["model"] == model)
+                    & (trends["metric"] == metric) & (trends["group"] == "gender")
+                    & (trends["evalset"] == "test")].itertuples()
+    return row.verdict
+
+
+@pytest.mark.workflow
+def test_the_default_models_see_gender_at_ratio_0(default_study):
+    _, table, _ = default_study
+    real = table[(table["ratio"] == 0) & (table["evalset"] == "test")]
+    error = real[(real["metric"] == "caption_gender_error") & (real["group"] == "")]
+    assert len(error) == 6 and (error["value"] <= 0.10).all()  # 3 seeds x 2 generators
+    zeroshot = real[(real["model"] == "clip") & (real["metric"] == "zeroshot_accuracy")
+                    & (real["group"] == "gender")]
+    assert len(zeroshot) == 6 and (zeroshot["value"] >= 0.90).all()
+
+
+@pytest.mark.workflow
+def test_the_planted_amplification_is_recovered(default_study):
+    planted, _, trends = default_study
+    for model, metric in PLANTED_ROWS:
+        assert verdict(trends, planted, model, metric) == "amplified", (model, metric)
+    assert "amplified" in {verdict(trends, planted, m, metric) for m, metric in CLIP_ROWS}
+
+
+@pytest.mark.workflow
+def test_a_neutral_generator_plants_no_trend(default_study):
+    _, _, trends = default_study
+    for model, metric in PLANTED_ROWS + CLIP_ROWS:
+        assert verdict(trends, "neutral", model, metric) == "no evidence", (model, metric)

@@ -93,3 +93,31 @@ def test_a_model_blind_to_the_attribute_is_called_so():
     out = trends(pd.concat([rising, accuracy]), {"biasamp_t2a": Direction.BIAS},
                  rests_on={"biasamp_t2a": "gender"})
     assert out.iloc[0]["verdict"] == "blind to gender"  # not "amplified" either
+
+
+def test_blindness_is_judged_where_the_model_sees_least():
+    # a model that sees gender at ratio 0 (0.98) and not at all at ratio 1 (0.5): its falling
+    # BiasAmp says nothing of its bias, though its mean accuracy (0.74) is above the threshold
+    falling = table(-0.2, metric="biasamp_t2a")
+    accuracy = falling.assign(metric="prediction_accuracy",
+                              value=falling["ratio"].map({0: 0.98, 0.5: 0.74, 1: 0.5}))
+    out = trends(pd.concat([falling, accuracy]), {"biasamp_t2a": Direction.BIAS},
+                 rests_on={"biasamp_t2a": "gender"})
+    row = out[out["metric"] == "biasamp_t2a"].iloc[0]
+    assert row["verdict"] == "blind to gender"
+    assert row["prediction_accuracy"] == pytest.approx(0.5)
+
+
+def test_a_falling_measure_of_a_model_losing_sight_is_not_mitigation():
+    falling = table(-0.2, metric="biasamp_t2a")
+    fading = falling.assign(metric="prediction_accuracy", value=0.98 - 0.3 * falling["ratio"])
+    out = trends(pd.concat([falling, fading]), {"biasamp_t2a": Direction.BIAS},
+                 rests_on={"biasamp_t2a": "gender"})
+    row = out[out["metric"] == "biasamp_t2a"].iloc[0]
+    assert row["verdict"] == "gender accuracy falls"
+    assert row["prediction_accuracy"] == pytest.approx(0.68)
+    # against the same drift, a rising measure is still amplification
+    rising = table(0.2, metric="biasamp_t2a")
+    out = trends(pd.concat([rising, fading]), {"biasamp_t2a": Direction.BIAS},
+                 rests_on={"biasamp_t2a": "gender"})
+    assert out[out["metric"] == "biasamp_t2a"].iloc[0]["verdict"] == "amplified"

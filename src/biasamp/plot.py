@@ -8,9 +8,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def plot_all(metrics_csv: str, plan: list, outputs: list[str], interval: float) -> None:
-    """Draw each ``(figure, stem, metrics)`` of ``plan`` from the rows of those metrics and
-    write it to every output with that stem (one per format)."""
+def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
+             interval: float) -> None:
+    """Draw each ``(figure, stem, metrics)`` of ``plan`` from the rows of those metrics in the
+    metrics and trends tables, and write it to every output with that stem (one per format)."""
     import matplotlib
 
     matplotlib.use("Agg")  # figures are files; no display on cluster nodes
@@ -18,11 +19,13 @@ def plot_all(metrics_csv: str, plan: list, outputs: list[str], interval: float) 
 
     from biasamp import tables
     from biasamp.figures import FIGURES
+    from biasamp.trends import read_trends
 
-    table = tables.read(metrics_csv)
+    table, trends = tables.read(metrics_csv), read_trends(trends_csv)
     for name, stem, metrics in plan:
-        rows = table[table["metric"].isin(metrics)]
-        figure = FIGURES.get(name).draw(rows, list(metrics), interval)
+        figure = FIGURES.get(name).draw(table[table["metric"].isin(metrics)],
+                                        trends[trends["metric"].isin(metrics)],
+                                        list(metrics), interval)
         for out in (o for o in outputs if Path(o).stem == stem):
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             figure.savefig(out, bbox_inches="tight", dpi=150, metadata=_metadata(out))

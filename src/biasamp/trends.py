@@ -15,10 +15,15 @@ For every (dataset, generator, model, evalset, metric, group) of the metrics tab
   quality metric ``improved`` or ``degraded``, any other ``increases`` or ``decreases``; an
   interval that holds 0 (or cannot be computed) is ``no evidence``;
 - ``prediction_accuracy``: for a measure that rests on a model's predictions of an attribute
-  (``Metric.rests_on``: the amplification measures), the mean over all points of the model's
-  ``prediction_accuracy`` on it. A model below :data:`BLIND_BELOW` (0.5 is chance for two
-  genders) does not see the attribute, and its measure then says nothing about its bias (a
-  blind model's BiasAmp→ T→A is negative by construction): the verdict is ``blind to gender``.
+  (``Metric.rests_on``: the amplification measures), the model's ``prediction_accuracy`` on it
+  at the ratio where it is lowest (mean over seeds at each ratio). A model below
+  :data:`BLIND_BELOW` there (0.5 is chance for two genders) does not see the attribute over the
+  whole range, and its measure then says nothing about its bias (a blind model's BiasAmp→ T→A
+  is negative by construction): the verdict is ``blind to gender``. A model that still sees it
+  but less and less well as the ratio grows (its accuracy's own interval below 0) drifts toward
+  that blind value, so a falling measure is no evidence of mitigation: the verdict is
+  ``gender accuracy falls`` instead of ``mitigated`` (a rising one stays ``amplified``: it rose
+  against that drift).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ log = logging.getLogger(__name__)
 KEYS = ("dataset", "generator", "model", "evalset", "metric", "group")
 COLUMNS = (*KEYS, "direction", "slope", "ci_low", "ci_high", "n_points", "n_seeds", "interval",
            "prediction_accuracy", "verdict")
-BLIND_BELOW = 0.6  # mean prediction accuracy of an attribute under which a model is blind to it
+BLIND_BELOW = 0.6  # prediction accuracy of an attribute under which a model is blind to it
 VERDICTS = {Direction.BIAS: ("amplified", "mitigated"),
             Direction.QUALITY: ("improved", "degraded"),
             Direction.NEITHER: ("increases", "decreases")}
@@ -50,8 +55,10 @@ def least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
     2.0
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 2:
+        return float("nan")
     sxx = float(((x - x.mean()) ** 2).sum())
-    if len(x) < 2 or sxx == 0:
+    if sxx == 0:
         return float("nan")
     return float(((x - x.mean()) * (y - y.mean())).sum() / sxx)
 
@@ -104,8 +111,9 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
     """One row per (dataset, generator, model, evalset, metric, group) of a metrics table;
     ``rests_on``: metric -> the attribute whose predictions it rests on."""
     rests_on = rests_on or {}
-    accuracy = (table[table["metric"] == "prediction_accuracy"]
-                .groupby(["dataset", "generator", "model", "evalset", "group"])["value"].mean())
+    accuracy = table[table["metric"] == "prediction_accuracy"]
+    facets = ["dataset", "generator", "model", "evalset", "group"]
+    lowest = accuracy.groupby([*facets, "ratio"])["value"].mean().groupby(facets).min()
     rows = []
     for key, points in table.groupby(list(KEYS), sort=True, dropna=False):
         record = dict(zip(KEYS, key, strict=True))
@@ -113,11 +121,16 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
         fit = slope_interval(points["ratio"], points["value"], points["seed"], level)
         call = verdict(direction, fit["ci_low"], fit["ci_high"])
         attribute = rests_on.get(record["metric"])
-        seen = float(accuracy.get((record["dataset"], record["generator"], record["model"],
-                                   record["evalset"], attribute), float("nan"))) \
-            if attribute else float("nan")
+        facet = tuple(record[f] for f in facets[:-1]) + (attribute,)
+        seen = float(lowest.get(facet, float("nan"))) if attribute else float("nan")
         if seen < BLIND_BELOW:  # its slope says nothing of the model's bias, either way
             call = f"blind to {attribute}"
+        elif call == VERDICTS[Direction.BIAS][1]:
+            sight = accuracy[(accuracy[facets[:-1]] == list(facet[:-1])).all(axis=1)
+                             & (accuracy["group"] == attribute)]
+            drift = slope_interval(sight["ratio"], sight["value"], sight["seed"], level)
+            if drift["ci_high"] < 0:
+                call = f"{attribute} accuracy falls"
         rows.append({**record, "direction": direction.value, **fit,
                      "prediction_accuracy": seen, "verdict": call})
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -137,3 +150,30 @@ def write_trends(metrics_csv: str, directions: dict[str, str], level_percent: fl
                                                                  "slope", "verdict"]]
              .to_string(index=False))
     return frame
+
+
+def read_trends(path) -> pd.DataFrame:
+    """A trends table as :func:`write_trends` wrote it (empty groups stay empty strings)."""
+    from biasamp.inputs import REBUILD, InputFileError, read_csv
+
+    numbers = ("slope", "ci_low", "ci_high", "prediction_accuracy")
+    frame = read_csv(path, "trends table", REBUILD, keep_default_na=False,
+                     na_values={c: ["", "nan", "NaN"] for c in numbers},
+                     dtype={**{k: str for k in KEYS}, **{c: float for c in numbers}})
+    if tuple(frame.columns) != COLUMNS:
+        raise InputFileError(f"{path}: a trends table has the columns {list(COLUMNS)}, this "
+                             f"one {list(frame.columns)}; {REBUILD}")
+    return frame
+
+
+def describe(row) -> str:
+    """One trend in words, as figures print it.
+
+    >>> describe({"verdict": "amplified", "slope": 0.1234, "ci_low": 0.05, "ci_high": 0.2,
+    ...           "n_seeds": 3})
+    'amplified: slope +0.123 [+0.05, +0.2], 3 seeds'
+    """
+    return (f"{row['verdict']}: slope {row['slope']:+.3g} [{row['ci_low']:+.3g}, "
+            f"{row['ci_high']:+.3g}], {int(row['n_seeds'])} seed"
+            f"{'' if int(row['n_seeds']) == 1 else 's'}")
+

@@ -7,6 +7,9 @@ Gender from caption words, for datasets without person annotations (COCO, CC3M):
 round, and unknown (missing) when they use both or neither: never guessed. The lists follow the
 word lists of the COCO gender-bias literature (Zhao et al. 2017; Hendricks et al. 2018),
 singular and plural. A caption is gender-neutral when it uses no word of either list.
+
+COCO objects named in a caption (a captioner's predicted tasks, :data:`COCO_SYNONYMS`): each of
+the 80 categories has the words and phrases that name it, matched as whole words, longest first.
 """
 
 from __future__ import annotations
@@ -60,6 +63,203 @@ def caption_gender(captions: Iterable[str]) -> str | None:
     if male == female:
         return None
     return "male" if male else "female"
+
+
+# COCO's 80 object categories, named as its instances files spell them, with the words and
+# phrases (singular and plural; common spellings) a caption names each by. The convention is that
+# of the object-hallucination (CHAIR) synonym lists of Rohrbach et al. (EMNLP 2018), which the
+# captioning experiments of the bias-amplification literature follow (Hendricks et al. 2018;
+# Wang & Russakovsky 2021); the lists here are written for this project. Matching (see
+# biasamp.metrics.amplification.task_mentions): whole words, case-insensitive, punctuation
+# ignored, phrases with more words first, so that words taken by a longer phrase name nothing
+# else ("hot dog" is no dog, "teddy bear" no bear, "pit bull" no cow, "jet ski" neither an
+# airplane nor skis, "toilet bowl" no bowl, "laptop computer" one laptop).
+# Choices:
+# - person: generic and role nouns (people, child, player, skier, rider, ...) and every gendered
+#   noun of MALE and FEMALE (man, woman, boy, ...): in COCO a man is annotated as a person, so a
+#   caption that names a gender names a person. Pronouns and titles (he, her, mr, ...) do not.
+# - "baby <animal>" names the animal, not a person (generated below for the animal categories).
+# - Words that mostly name something else are left out: bare sport names (baseball, tennis),
+#   "glass"/"glasses" (drinking glass, eyeglasses, window), "bag", "seat", "container",
+#   "chicken", "turkey", "calf" (young elephants and giraffes too), "screen", "notebook".
+# - "bat" is the baseball bat and "computer" the laptop (COCO has no bat animal and annotates a
+#   desktop computer's display as "tv"); "desk" is a "dining table" as COCO annotates it.
+_COCO_PHRASES = {
+    "person": "person, persons, people, human, humans, someone, somebody, adult, adults, "
+              "child, children, kid, kids, baby, babies, toddler, toddlers, infant, infants, "
+              "teenager, teenagers, teen, teens, youngster, youngsters, crowd, crowds, "
+              "friend, friends, owner, owners, player, players, ball player, ball players, "
+              "athlete, athletes, skier, skiers, snowboarder, snowboarders, surfer, surfers, "
+              "skateboarder, skateboarders, skater, skaters, rider, riders, biker, bikers, "
+              "cyclist, cyclists, bicyclist, bicyclists, motorcyclist, motorcyclists, "
+              "pedestrian, pedestrians, passenger, passengers, tourist, tourists, "
+              "traveler, travelers, spectator, spectators, batter, batters, catcher, "
+              "catchers, pitcher, pitchers, umpire, umpires, worker, workers, chef, chefs, "
+              "baker, bakers, cop, cops, officer, officers, soldier, soldiers, doctor, "
+              "doctors, nurse, nurses, student, students, teacher, teachers, driver, "
+              "drivers, farmer, farmers, vendor, vendors, customer, customers, hiker, "
+              "hikers, jockey, jockeys, cowboy, cowboys, fisherman, fishermen",
+    "bicycle": "bicycle, bicycles, bike, bikes, mountain bike, mountain bikes",
+    "car": "car, cars, automobile, automobiles, sedan, sedans, suv, suvs, taxi, taxis, "
+           "taxicab, taxicabs, cab, cabs, jeep, jeeps, van, vans, minivan, minivans, "
+           "hatchback, hatchbacks, coupe, coupes, limo, limos, limousine, limousines",
+    "motorcycle": "motorcycle, motorcycles, motorbike, motorbikes, motor bike, motor bikes, "
+                  "motor cycle, motor cycles, dirt bike, dirt bikes, scooter, scooters, "
+                  "motor scooter, motor scooters, moped, mopeds",
+    "airplane": "airplane, airplanes, air plane, air planes, aeroplane, aeroplanes, plane, "
+                "planes, jet, jets, jetliner, jetliners, airliner, airliners, aircraft, "
+                "biplane, biplanes, seaplane, seaplanes",
+    "bus": "bus, buses, busses, minibus, minibuses",
+    "train": "train, trains, locomotive, locomotives, tram, trams, streetcar, streetcars, "
+             "caboose, cabooses, train car, train cars, subway car, subway cars",
+    "truck": "truck, trucks, pickup, pickups, lorry, lorries, firetruck, firetrucks, "
+             "fire engine, fire engines, truck bed, truck beds",
+    "boat": "boat, boats, ship, ships, sailboat, sailboats, sail boat, sail boats, yacht, "
+            "yachts, canoe, canoes, kayak, kayaks, ferry, ferries, motorboat, motorboats, "
+            "speedboat, speedboats, rowboat, rowboats, row boat, row boats, tugboat, "
+            "tugboats, barge, barges, dinghy, dinghies, catamaran, catamarans, houseboat, "
+            "houseboats, vessel, vessels, jet ski, jet skis",
+    "traffic light": "traffic light, traffic lights, stop light, stop lights, stoplight, "
+                     "stoplights, traffic signal, traffic signals",
+    "fire hydrant": "fire hydrant, fire hydrants, hydrant, hydrants",
+    "stop sign": "stop sign, stop signs",
+    "parking meter": "parking meter, parking meters",
+    "bench": "bench, benches, pew, pews",
+    "bird": "bird, birds, duck, ducks, duckling, ducklings, goose, geese, swan, swans, "
+            "seagull, seagulls, gull, gulls, pigeon, pigeons, dove, doves, sparrow, sparrows, "
+            "parrot, parrots, owl, owls, eagle, eagles, hawk, hawks, falcon, falcons, "
+            "pelican, pelicans, heron, herons, egret, egrets, flamingo, flamingos, "
+            "flamingoes, peacock, peacocks, penguin, penguins, ostrich, ostriches, rooster, "
+            "roosters, hen, hens, crow, crows, finch, finches, hummingbird, hummingbirds, "
+            "woodpecker, woodpeckers, parakeet, parakeets, cockatoo, cockatoos, macaw, "
+            "macaws, mallard, mallards, pheasant, pheasants, vulture, vultures, puffin, "
+            "puffins, seabird, seabirds, songbird, songbirds, waterfowl, fowl",
+    "cat": "cat, cats, kitten, kittens, kitty, kitties, feline, felines, tabby, tabbies",
+    "dog": "dog, dogs, puppy, puppies, pup, pups, doggy, doggie, doggies, canine, canines, "
+           "hound, hounds, terrier, terriers, poodle, poodles, bulldog, bulldogs, labrador, "
+           "labradors, retriever, retrievers, collie, collies, husky, huskies, chihuahua, "
+           "chihuahuas, beagle, beagles, dachshund, dachshunds, pug, pugs, corgi, corgis, "
+           "greyhound, greyhounds, sheepdog, sheepdogs, sheep dog, sheep dogs, "
+           "german shepherd, german shepherds, pit bull, pit bulls, pitbull, pitbulls, "
+           "spaniel, spaniels, schnauzer, schnauzers, rottweiler, rottweilers, doberman, "
+           "dobermans, mutt, mutts",
+    "horse": "horse, horses, pony, ponies, colt, colts, foal, foals, mare, mares, stallion, "
+             "stallions, racehorse, racehorses, race horse, race horses, horseback",
+    "sheep": "sheep, lamb, lambs, ewe, ewes, ram, rams",
+    "cow": "cow, cows, cattle, bull, bulls, ox, oxen, heifer, heifers, longhorn, longhorns, "
+           "bison, buffalo, buffalos, buffaloes",
+    "elephant": "elephant, elephants",
+    "bear": "bear, bears, grizzly, grizzlies, panda, pandas",
+    "zebra": "zebra, zebras",
+    "giraffe": "giraffe, giraffes",
+    "backpack": "backpack, backpacks, back pack, back packs, knapsack, knapsacks, rucksack, "
+                "rucksacks",
+    "umbrella": "umbrella, umbrellas, parasol, parasols",
+    "handbag": "handbag, handbags, hand bag, hand bags, purse, purses",
+    "tie": "tie, ties, necktie, neckties, neck tie, neck ties, bow tie, bow ties, bowtie, "
+           "bowties",
+    "suitcase": "suitcase, suitcases, suit case, suit cases, luggage",
+    "frisbee": "frisbee, frisbees, flying disc, flying discs",
+    "skis": "skis, ski",
+    "snowboard": "snowboard, snowboards, snow board, snow boards",
+    "sports ball": "sports ball, sports balls, ball, balls",
+    "kite": "kite, kites",
+    "baseball bat": "baseball bat, baseball bats, bat, bats",
+    "baseball glove": "baseball glove, baseball gloves, baseball mitt, baseball mitts, mitt, "
+                      "mitts",
+    "skateboard": "skateboard, skateboards, skate board, skate boards, longboard, longboards",
+    "surfboard": "surfboard, surfboards, surf board, surf boards, boogie board, boogie boards, "
+                 "bodyboard, bodyboards, paddle board, paddle boards, paddleboard, "
+                 "paddleboards, wakeboard, wakeboards",
+    "tennis racket": "tennis racket, tennis rackets, tennis racquet, tennis racquets, racket, "
+                     "rackets, racquet, racquets",
+    "bottle": "bottle, bottles",
+    "wine glass": "wine glass, wine glasses, wineglass, wineglasses, glass of wine, "
+                  "glasses of wine",
+    "cup": "cup, cups, mug, mugs, teacup, teacups",
+    "fork": "fork, forks",
+    "knife": "knife, knives",
+    "spoon": "spoon, spoons",
+    "bowl": "bowl, bowls",
+    "banana": "banana, bananas",
+    "apple": "apple, apples",
+    "sandwich": "sandwich, sandwiches, burger, burgers, hamburger, hamburgers, cheeseburger, "
+                "cheeseburgers, hoagie, hoagies, panini, paninis",
+    "orange": "orange, oranges",
+    "broccoli": "broccoli, brocolli",
+    "carrot": "carrot, carrots",
+    "hot dog": "hot dog, hot dogs, hotdog, hotdogs",
+    "pizza": "pizza, pizzas",
+    "donut": "donut, donuts, doughnut, doughnuts, bagel, bagels",
+    "cake": "cake, cakes, cupcake, cupcakes, cup cake, cup cakes, cheesecake, cheesecakes, "
+            "carrot cake, carrot cakes",
+    "chair": "chair, chairs, armchair, armchairs, stool, stools, high chair, high chairs, "
+             "highchair, highchairs",
+    "couch": "couch, couches, sofa, sofas, loveseat, loveseats, love seat, love seats, futon, "
+             "futons, settee, settees",
+    "potted plant": "potted plant, potted plants, plant, plants, houseplant, houseplants, "
+                    "house plant, house plants, flower pot, flower pots, flowerpot, flowerpots",
+    "bed": "bed, beds",
+    "dining table": "dining table, dining tables, table, tables, desk, desks, computer desk, "
+                    "computer desks",
+    "toilet": "toilet, toilets, urinal, urinals, commode, commodes, toilet bowl, toilet bowls",
+    "tv": "tv, tvs, television, televisions, monitor, monitors, computer monitor, "
+          "computer monitors, desktop computer, desktop computers, flat screen, flatscreen",
+    "laptop": "laptop, laptops, laptop computer, laptop computers, computer, computers, "
+              "notebook computer, notebook computers, netbook, netbooks, macbook, macbooks",
+    "mouse": "mouse, mice, computer mouse",
+    "remote": "remote, remotes, remote control, remote controls, controller, controllers, "
+              "wii remote, wii remotes, wiimote, wiimotes",
+    "keyboard": "keyboard, keyboards, computer keyboard, computer keyboards",
+    "cell phone": "cell phone, cell phones, cellphone, cellphones, phone, phones, telephone, "
+                  "telephones, mobile phone, mobile phones, smartphone, smartphones, "
+                  "smart phone, smart phones, iphone, iphones",
+    "microwave": "microwave, microwaves, microwave oven, microwave ovens",
+    "oven": "oven, ovens, stove, stoves, stovetop, stovetops, stove top, stove tops, "
+            "pizza oven, pizza ovens",
+    "toaster": "toaster, toasters, toaster oven, toaster ovens",
+    "sink": "sink, sinks",
+    "refrigerator": "refrigerator, refrigerators, refridgerator, refridgerators, fridge, "
+                    "fridges, freezer, freezers",
+    "book": "book, books, textbook, textbooks",
+    "clock": "clock, clocks",
+    "vase": "vase, vases",
+    "scissors": "scissors, scissor",
+    "teddy bear": "teddy bear, teddy bears, teddybear, teddybears, teddy, teddies, "
+                  "stuffed bear, stuffed bears, stuffed animal, stuffed animals",
+    "hair drier": "hair drier, hair driers, hair dryer, hair dryers, hairdryer, hairdryers, "
+                  "blow dryer, blow dryers, blow drier, blow driers",
+    "toothbrush": "toothbrush, toothbrushes, tooth brush, tooth brushes",
+}
+# nouns of the gender lists that name a person (pronouns and titles do not)
+_NOT_PERSON_NOUNS = frozenset("he him his himself she her hers herself sir mr mrs ms madam".split())
+_ANIMALS = ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe")
+
+
+def _coco_synonyms() -> dict[str, tuple[str, ...]]:
+    table = {name: [p.strip() for p in phrases.split(",")]
+             for name, phrases in _COCO_PHRASES.items()}
+    table["person"] += sorted((MALE | FEMALE) - _NOT_PERSON_NOUNS - set(table["person"]))
+    for animal in _ANIMALS:
+        table[animal] += [f"baby {p}" for p in table[animal] if " " not in p]
+    return {name: tuple(phrases) for name, phrases in table.items()}
+
+
+COCO_SYNONYMS = _coco_synonyms()
+
+# Phrases whose words name no COCO object there: matched like the synonyms (longest first) so
+# that their words name nothing ("ski slope" is no skis, "a pitcher of beer" no person, a
+# "queen size bed" no person, "orange juice" no orange).
+NOT_OBJECTS = (
+    "ski slope", "ski slopes", "ski lift", "ski lifts", "chair lift", "chair lifts",
+    "ski resort", "ski resorts", "ski lodge", "ski pole", "ski poles", "ski trail",
+    "ski trails", "ski run", "ski hill", "train track", "train tracks", "train station",
+    "train stations", "bus stop",
+    "bus stops", "toilet paper", "flower bed", "flower beds", "ball game", "ball games",
+    "ball field", "ball fields", "ball park", "ball cap", "ball caps", "pitcher of",
+    "pitchers of", "king size", "king sized", "queen size", "queen sized", "orange juice",
+    "apple juice",
+)
 
 
 # The markedness measures compare an image's similarity to PERSON_PROMPT with its similarity to
@@ -131,7 +331,9 @@ def lists() -> dict:
     return {"male": sorted(MALE), "female": sorted(FEMALE), "person_prompt": PERSON_PROMPT,
             "attribute_prompts": ATTRIBUTE_PROMPTS, "attribute_templates": ATTRIBUTE_TEMPLATES,
             "neutral_prompts": list(NEUTRAL_PROMPTS),
-            "subject_words": {str(k): v for k, v in SUBJECT_WORDS.items()}}
+            "subject_words": {str(k): v for k, v in SUBJECT_WORDS.items()},
+            "coco_synonyms": {k: list(v) for k, v in COCO_SYNONYMS.items()},
+            "not_objects": list(NOT_OBJECTS)}
 
 
 # changes whenever any list changes; reported with the results

@@ -55,6 +55,34 @@ def test_gendered_prompts_are_rendered_as_asked():
     assert {a["activity"] for a in attributes} == {"carrying a handbag"}
 
 
+@pytest.mark.parametrize("override", [0.0, 0.8, 1.0])
+def test_counter_stereotypical_prompts_are_overridden_at_their_rate(override):
+    generator = ToyGenerator({**SETTINGS, "amplification": 3.0,
+                              "stereotype_override": override}, reference(0.75))
+    n = 1500
+    against = "a man in a blue shirt carrying a handbag on the street"  # majority: female
+    genders = [a["gender"] for a, _ in generator.generate([against] * n, range(n))]
+    share = np.mean([g == "female" for g in genders])  # rendered as the stereotype
+    assert share == pytest.approx(override, abs=4 * np.sqrt(override * (1 - override) / n))
+    # a stereotypical prompt is rendered as asked, whatever the override
+    along = "a woman in a blue shirt carrying a handbag on the street"
+    assert {a["gender"] for a, _ in generator.generate([along] * 50, range(50))} == {"female"}
+
+
+def test_a_plain_toy_generator_is_faithful():
+    # `kind: toy` alone: neutral prompts follow the data's share, gendered ones are kept
+    generator = ToyGenerator(SETTINGS, reference(0.75))
+    assert (SETTINGS["amplification"], SETTINGS["stereotype_override"],
+            SETTINGS["face_blur"]) == (1.0, 0.0, 0.0)
+    n = 1500
+    neutral = "a person in a red shirt cutting a cake in the kitchen"
+    share = np.mean([a["gender"] == "female"
+                     for a, _ in generator.generate([neutral] * n, range(n))])
+    assert share == pytest.approx(0.75, abs=4 * np.sqrt(0.75 * 0.25 / n))
+    against = "a man in a red shirt cutting a cake in the kitchen"
+    assert {a["gender"] for a, _ in generator.generate([against] * 50, range(50))} == {"male"}
+
+
 def test_generation_is_deterministic_per_seed():
     generator = ToyGenerator(SETTINGS, reference(0.7))
     prompts = ["a person in a red shirt flying a kite in the park"] * 3

@@ -162,3 +162,156 @@ def test_retrieval_amplification_suite_on_planted_retrieval():
     rows = SUITES.get("retrieval_amplification").measure(inputs)
     # top 3 of each query: its three majority images (1.0) vs 3/4 in the data -> +1/4
     assert rows == [("retrieval_biasamp@3", "gender", pytest.approx(0.25))]
+
+
+# COCO's 80 categories as its instances files name them, in category-id order
+COCO_CATEGORIES = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
+    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
+    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
+    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
+    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
+    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich",
+    "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote",
+    "keyboard", "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book",
+    "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
+)
+
+# real-style COCO captions and the categories they name, checked by hand
+COCO_CAPTIONS = [
+    ("A man riding a motorbike down a dirt road.", {"person", "motorcycle"}),
+    ("Two dogs playing with a Frisbee in the park", {"dog", "frisbee"}),
+    ("a young boy riding his bike next to a parked car", {"person", "bicycle", "car"}),
+    ("A man on a dirt bike jumping over a hill", {"person", "motorcycle"}),  # not a bicycle
+    ("A hot dog with mustard and onions on a bun", {"hot dog"}),  # no dog
+    ("A dog eating a hot-dog off a plate", {"dog", "hot dog"}),
+    ("Little girl hugging her teddy bear on the bed", {"person", "teddy bear", "bed"}),
+    ("A brown bear walking through tall grass", {"bear"}),
+    ("Two teddy bears sitting next to a polar bear", {"teddy bear", "bear"}),
+    ("A baseball player swinging a bat at the ball", {"person", "baseball bat",
+                                                      "sports ball"}),
+    ("A catcher holding out his baseball glove", {"person", "baseball glove"}),
+    ("A laptop computer on a desk next to a cellphone", {"laptop", "dining table",
+                                                         "cell phone"}),
+    ("A computer monitor, keyboard and mouse on a desk", {"tv", "keyboard", "mouse",
+                                                          "dining table"}),
+    ("A living room with a sofa, a TV and a potted plant", {"couch", "tv", "potted plant"}),
+    ("a flat screen television mounted above the fireplace", {"tv"}),
+    ("A box of assorted donuts and a cup of coffee", {"donut", "cup"}),
+    ("Doughnuts and bagels on display", {"donut"}),
+    ("A man on skis going down the hill", {"person", "skis"}),
+    ("A skier holding ski poles at the top of a ski slope", {"person"}),  # names no skis
+    ("Two wine glasses and a glass of water on the dining table", {"wine glass",
+                                                                   "dining table"}),
+    ("A pitcher of beer and a glass of wine", {"wine glass"}),  # no person, no cup
+    ("A pitcher throws the ball to the batter", {"person", "sports ball"}),
+    ("A baby elephant walking beside the herd", {"elephant"}),  # no person
+    ("A woman holding a baby on a park bench", {"person", "bench"}),
+    ("A man riding a jet ski in the ocean", {"person", "boat"}),  # no airplane, no skis
+    ("A pit bull laying in the grass near cows", {"dog", "cow"}),
+    ("The toilet bowl next to a bathroom sink", {"toilet", "sink"}),  # no bowl
+    ("A cat on a queen size bed", {"cat", "bed"}),  # no person
+    ("A man in a suit and tie talking on his cell phone", {"person", "tie", "cell phone"}),
+    ("People waiting at a bus stop", {"person"}),  # no bus
+    ("A red fire hydrant beside a stop sign", {"fire hydrant", "stop sign"}),
+    ("A kitchen with a microwave oven above the stove", {"microwave", "oven"}),
+    ("An old refridgerator and a toaster oven", {"refrigerator", "toaster"}),
+    ("A jetliner parked at the gate while luggage is loaded", {"airplane", "suitcase"}),
+    ("A surfer riding a wave on his surfboard", {"person", "surfboard"}),  # one person
+    ("A skateboarder does a trick on a skate board", {"person", "skateboard"}),
+    ("Plates of pizza, sandwiches and broccoli", {"pizza", "sandwich", "broccoli"}),
+    ("A pair of scissors, a toothbrush and a hair dryer", {"scissors", "toothbrush",
+                                                          "hair drier"}),
+    ("A clock tower above a train station", {"clock"}),  # no train
+    ("Sheep grazing as a sheep dog watches", {"sheep", "dog"}),
+    ("a man holding a wii remote in front of the tv", {"person", "remote", "tv"}),
+    ("A bowl of apples, oranges and bananas", {"bowl", "apple", "orange", "banana"}),
+    ("A birthday cake, a knife, forks and spoons", {"cake", "knife", "fork", "spoon"}),
+    ("Zebras and giraffes near a flock of birds", {"zebra", "giraffe", "bird"}),
+    ("Horses pulling a carriage past a truck and a bus", {"horse", "truck", "bus"}),
+    ("A boat sailing under a bridge with traffic lights", {"boat", "traffic light"}),
+    ("A woman with an umbrella, a purse and a backpack", {"person", "umbrella", "handbag",
+                                                          "backpack"}),
+    ("A parking meter on a street", {"parking meter"}),
+    ("A snowboarder carrying his snowboard", {"person", "snowboard"}),
+    ("A kite flying above the beach", {"kite"}),
+    ("A tennis player swings her racquet", {"person", "tennis racket"}),
+    ("A bottle of wine next to a vase of flowers", {"bottle", "vase"}),
+    ("Carrots and a hot dog", {"carrot", "hot dog"}),
+    ("A chair next to a book shelf", {"chair", "book"}),
+]
+
+
+@pytest.mark.parametrize(("caption", "expected"), COCO_CAPTIONS)
+def test_coco_captions_name_categories_by_synonyms(caption, expected):
+    assert set(tasks_named(caption, COCO_CATEGORIES)) == expected
+
+
+def test_coco_synonym_lists():
+    from biasamp.wordlists import COCO_SYNONYMS, NOT_OBJECTS
+
+    assert set(COCO_SYNONYMS) == set(COCO_CATEGORIES)
+    phrases = [p for synonyms in COCO_SYNONYMS.values() for p in synonyms] + list(NOT_OBJECTS)
+    assert len(phrases) == len(set(phrases))  # every phrase names one category (or none)
+    assert all(p == " ".join(p.lower().split()) for p in phrases)  # lower case, single spaces
+    for name, synonyms in COCO_SYNONYMS.items():
+        assert name in synonyms
+        # the category's own name matches it on its own (no longer phrase takes its words)
+        assert tasks_named(f"there is a {name} here", [name]) == [name]
+
+
+def test_person_is_named_by_gendered_nouns_not_by_pronouns():
+    from biasamp.wordlists import FEMALE, MALE, caption_gender
+
+    # COCO annotates a man or a woman as a person: a caption that names a gender by a noun
+    # names a person (so a captioner's gender predictions come with the person category)
+    for word in ("man", "women", "boy", "girls", "lady", "gentlemen", "bride", "policeman"):
+        assert word in MALE | FEMALE
+        assert tasks_named(f"a {word} standing", ["person"]) == ["person"]
+    for word in ("child", "people", "skier", "players", "crowd", "baby"):
+        assert tasks_named(f"a {word} standing", ["person"]) == ["person"]
+    for words in ("he is standing", "a horse and her foal", "a dog on his bed"):
+        assert caption_gender([words]) is not None  # the gender lists count pronouns
+        assert tasks_named(words, ["person"]) == []
+    # words that contain a person word are not it
+    assert tasks_named("a snowman in the yard", ["person"]) == []
+
+
+def test_longer_phrases_take_their_words_whichever_tasks_are_asked():
+    # "hot dog" takes "dog" even when hot dogs are not among the tasks
+    assert tasks_named("a hot dog on a plate", ["dog"]) == []
+    assert tasks_named("a teddy bear on a shelf", ["bear"]) == []
+    assert tasks_named("a dog next to a hot dog", ["dog"]) == ["dog"]
+    # the order is that of the tasks, not of the caption
+    assert tasks_named("a cat and a dog", ["dog", "cat"]) == ["dog", "cat"]
+
+
+def test_tasks_without_synonyms_keep_their_own_names():
+    # the toy world's activities: whole words of their own name, independent of COCO's lists
+    assert tasks_named("A man riding a skateboard", ["riding a skateboard", "skateboard"]) == \
+        ["riding a skateboard", "skateboard"]
+    assert tasks_named("a man on a ski slope", ["ski"]) == ["ski"]
+    assert tasks_named("a skier", ["ski"]) == []
+
+
+def test_task_mentions_give_the_words_as_written():
+    from biasamp.metrics.amplification import task_mentions
+
+    caption = "Two Motor-Bikes and a CELL PHONE; a man."
+    mentions = dict(task_mentions(caption, ["cell phone", "motorcycle", "person", "car"]))
+    assert {t: caption[a:b] for t, (a, b) in mentions.items()} == {
+        "cell phone": "CELL PHONE", "motorcycle": "Motor-Bikes", "person": "man"}
+
+
+def test_word_lists_version_covers_the_synonyms():
+    import hashlib
+    import json
+
+    from biasamp import wordlists
+
+    data = wordlists.lists()
+    assert data["coco_synonyms"]["motorcycle"][:3] == ["motorcycle", "motorcycles", "motorbike"]
+    assert data["not_objects"] == list(wordlists.NOT_OBJECTS)
+    assert wordlists.VERSION == hashlib.sha256(
+        json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]

@@ -49,7 +49,8 @@ def test_study_runs_end_to_end(study):
     assert (share["slope"], share["verdict"], share["n_points"]) == (1.0, "increases", 3)
     assert share["interval"] == "points"  # one seed: no replicate
     assert set(trend["verdict"]) <= {"amplified", "mitigated", "improved", "degraded",
-                                     "increases", "decreases", "no evidence", "blind to gender"}
+                                     "increases", "decreases", "no evidence", "blind to gender",
+                                     "gender accuracy falls"}
     amplification = trend[trend["metric"] == "biasamp_t2a"].iloc[0]
     assert 0 <= float(amplification["prediction_accuracy"]) <= 1  # zero-shot accuracy, gender
     assert len(trend) == len(table.drop_duplicates(["model", "evalset", "metric", "group"]))
@@ -171,9 +172,20 @@ def test_editing_another_kinds_code_reruns_nothing(study):
                         appended("a fix to the diffusers generator")) == {}
 
 
+def test_the_stages_run_in_one_session_give_the_workflows_table(study, tmp_path):
+    # biasamp.replicates (the verdict-rate benchmark, the planted-verdict test) calls the
+    # workflow's stage functions: the same study gives the same measurements
+    from biasamp.replicates import run_study
+
+    table = run_study(TINY_STUDY, str(tmp_path), processes=1)
+    expected = tables.read(study / "results" / "metrics.csv")
+    pd.testing.assert_frame_equal(table[list(COLUMNS)], expected, check_dtype=False)
+
+
 def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
     from biasamp.plot import plot_all
     from biasamp.tables import measurements, write
+    from biasamp.trends import write_trends
 
     keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip",
             "evalset": "test"}
@@ -183,5 +195,6 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
     plan = [("metric_vs_ratio", "recall_at_1", ["recall@1"]),
             ("metric_vs_ratio", "ndkl_at_10", ["ndkl@10"]),
             ("metric_vs_ratio", "biasamp", ["biasamp"])]  # NaN everywhere
-    plot_all(str(tmp_path / "metrics.csv"), plan, outputs, 95)
+    write_trends(str(tmp_path / "metrics.csv"), {}, 95, str(tmp_path / "trends.csv"))
+    plot_all(str(tmp_path / "metrics.csv"), str(tmp_path / "trends.csv"), plan, outputs, 95)
     assert all(Path(out).stat().st_size > 0 for out in outputs)

@@ -1,7 +1,9 @@
 rule plot:
-    """The files of every registered figure (biasamp.figures) from the metrics table."""
+    """The files of every registered figure (biasamp.figures) from the metrics and trends
+    tables."""
     input:
         metrics=rules.aggregate.output[0],
+        trends=rules.trends.output[0],
     output:
         [
             report(path, caption="../report/figure.rst", category="Figures")

@@ -6,6 +6,7 @@ from biasamp.plot import plot_all
 
 plot_all(
     snakemake.input.metrics,
+    snakemake.input.trends,
     plan=snakemake.params.plan,
     outputs=list(snakemake.output),
     interval=snakemake.params.interval,

@@ -1,13 +1,14 @@
 """Figures: each module of this package registers one or more figure entries.
 
 An entry is ``@FIGURES.register(name, outputs=...)`` on a function
-``draw(rows, metrics, interval) -> matplotlib Figure`` (seaborn):
+``draw(rows, trends, metrics, interval) -> matplotlib Figure`` (seaborn):
 
 - ``outputs(metrics) -> [(stem, [metric names]), ...]``: the files it makes for a study whose
   table can hold ``metrics`` (:func:`biasamp.metrics.study_metrics`), each with the metrics
   whose rows of ``metrics.csv`` it reads; a stem is a file name without extension;
-- ``draw`` gets those rows (every column of the tidy table), the metrics and the confidence
-  level of intervals over seeds.
+- ``draw`` gets those rows (every column of the tidy table), their rows of the trends table
+  (slope over the ratio, its interval and verdict: :mod:`biasamp.trends`), the metrics and the
+  confidence level of intervals over seeds.
 
 The plot rule's outputs are derived from this registry: a new figure is one module.
 """
@@ -24,15 +25,15 @@ from biasamp.registry import Registry
 @dataclass(frozen=True)
 class Figure:
     name: str
-    implementation: Callable[..., Any]  # draw(rows, metrics, interval) -> matplotlib Figure
+    implementation: Callable[..., Any]  # draw(rows, trends, metrics, interval) -> Figure
     outputs: Callable[[list], list[tuple[str, list[str]]]]
 
     @property
     def module(self) -> str:
         return self.implementation.__module__
 
-    def draw(self, rows, metrics: list[str], interval: float):
-        return self.implementation(rows, metrics, interval)
+    def draw(self, rows, trends, metrics: list[str], interval: float):
+        return self.implementation(rows, trends, metrics, interval)
 
 
 FIGURES = Registry("figure", __name__, entry=Figure)

@@ -1,12 +1,24 @@
 """The toy generator: renders toy-world captions, with the biases attributed to Stable Diffusion.
 
-For a gender-neutral prompt it renders the majority gender m of the activity with probability
+Two failures reported for text-to-image models, each off by default (``kind: toy`` alone is a
+faithful generator: its images are distributed as the real ones):
 
-    P(m) = p^γ / (p^γ + (1 - p)^γ),   p = P(m | activity) in the real training data,
+- over-rendering the majority for neutral prompts (Bianchi et al., FAccT 2023; Luccioni et
+  al., NeurIPS 2023 "Stable Bias"): for a gender-neutral prompt it renders the majority gender m
+  of the activity with probability
 
-so γ = 1 (``amplification: 1``) is faithful to the data, γ > 1 amplifies the stereotype and
-γ < 1 mitigates it. Prompts that name a gender are rendered as asked. ``face_blur`` blurs the
-face region. Skin tone follows the data's share. Every attribute rendered is recorded.
+      P(m) = p^γ / (p^γ + (1 - p)^γ),   p = P(m | activity) in the real training data,
+
+  so γ = 1 (``amplification: 1``) is faithful, γ > 1 amplifies the stereotype, γ < 1 mitigates;
+- losing a counter-stereotypical prompt's attribute to the stereotype (Bianchi et al. 2023:
+  prompts that name the counter-stereotype still yield the stereotype): a prompt that names the
+  activity's minority gender ("a woman riding a skateboard") is rendered as its majority gender
+  with probability ``stereotype_override``, while its caption still names the minority. This
+  is the failure that reaches the models: in the generated data the person's look stops
+  telling the gender its caption names, and the activity tells it instead.
+
+``face_blur`` blurs the face region (Chen et al., CVPR 2024, report blurry generated faces).
+Skin tone follows the data's share. Every attribute rendered is recorded.
 """
 
 from __future__ import annotations
@@ -28,6 +40,10 @@ SCHEMA = {
                           "description": "γ: 1 faithful, >1 amplifies, <1 mitigates."},
         "face_blur": {"type": "number", "minimum": 0, "default": 0.0,
                       "description": "Gaussian blur radius over faces (64-pixel units)."},
+        "stereotype_override": {
+            "type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
+            "description": "Probability that a counter-stereotypical prompt (naming the "
+                           "activity's minority gender) is rendered as its majority gender."},
         "image_size": {"type": "integer", "minimum": 16, "default": 64},
     },
 }
@@ -74,15 +90,17 @@ class ToyGenerator:
         return caption
 
     def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
-        gamma = self.settings["amplification"]
+        gamma, override = self.settings["amplification"], self.settings["stereotype_override"]
         for prompt, seed in zip(prompts, seeds, strict=True):
             rng = np.random.default_rng(seed)
             parsed = toyworld.parse_caption(prompt)
             gender = parsed.gender
+            majority, p = self.majority[parsed.activity]
             if gender is None:
-                majority, p = self.majority[parsed.activity]
                 minority = next(g for g in toyworld.GENDERS if g != majority)
                 gender = majority if rng.random() < amplified(p, gamma) else minority
+            elif gender != majority and override and rng.random() < override:
+                gender = majority  # the prompt's gender is lost to the stereotype
             scene = toyworld.Scene(
                 gender=gender,
                 skin="dark" if rng.random() < self.dark_share else "light",

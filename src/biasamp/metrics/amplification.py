@@ -29,8 +29,9 @@ model's predictions on the evaluation images against the bias of **its own train
 
 A captioner's predictions come from the caption it wrote: its gender from the gender word
 lists (neither gender when it names none or both), its tasks from the task names (phrases)
-the caption contains. Another model's are its zero-shot predictions
-(:mod:`biasamp.metrics.zeroshot`).
+the caption contains; a COCO object category is named by any of its synonyms
+(:data:`biasamp.wordlists.COCO_SYNONYMS`, in the style of Rohrbach et al. 2018). Another
+model's are its zero-shot predictions (:mod:`biasamp.metrics.zeroshot`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from biasamp.metrics import SUITES, Direction, Metric
-from biasamp.wordlists import caption_gender
+from biasamp.wordlists import COCO_SYNONYMS, NOT_OBJECTS, caption_gender
 
 GENDERS = ("female", "male")
 
@@ -119,19 +120,93 @@ def task_matrix(task_lists, tasks) -> np.ndarray:
     return np.array([[t in set(row) for t in tasks] for row in task_lists], dtype=float)
 
 
+_WORD = re.compile(r"[a-z0-9]+", re.IGNORECASE | re.ASCII)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _WORD.findall(text))
+
+
+# every phrase of the COCO synonym lists, as words, with the category it names (None: a phrase
+# that names no object, wordlists.NOT_OBJECTS)
+_PHRASES: dict[tuple[str, ...], str | None] = {
+    **{_words(p): None for p in NOT_OBJECTS},
+    **{_words(p): name for name, phrases in COCO_SYNONYMS.items() for p in phrases}}
+_LONGEST = max(map(len, _PHRASES))
+
+
+def task_mentions(caption: str, tasks) -> list[tuple[str, tuple[int, int]]]:
+    """Each task of ``tasks`` that ``caption`` names, in the order of ``tasks``, with the
+    (start, end) characters of its first mention in ``caption``. Words are compared
+    case-insensitively, punctuation ignored. A COCO category (a key of
+    :data:`~biasamp.wordlists.COCO_SYNONYMS`) is named by any of its synonyms, matched longest
+    phrase first: words taken by a longer phrase (of any category, or of
+    :data:`~biasamp.wordlists.NOT_OBJECTS`) name nothing else. Any other task is named by its
+    own name as whole words.
+
+    >>> task_mentions("Two hot-dogs and a DOG", ["dog", "hot dog"])
+    [('dog', (19, 22)), ('hot dog', (4, 12))]
+    """
+    found = list(_WORD.finditer(caption))
+    words = [m.group().lower() for m in found]
+    taken = [False] * len(words)
+    first: dict[str, tuple[int, int]] = {}
+    for n in range(min(_LONGEST, len(words)), 0, -1):
+        for i in range(len(words) - n + 1):
+            if any(taken[i:i + n]):
+                continue
+            key = tuple(words[i:i + n])
+            if key not in _PHRASES:
+                continue
+            taken[i:i + n], name = [True] * n, _PHRASES[key]
+            span = (found[i].start(), found[i + n - 1].end())
+            if name is not None and (name not in first or span < first[name]):
+                first[name] = span
+    mentions = []
+    for task in tasks:
+        if task in COCO_SYNONYMS:
+            if task in first:
+                mentions.append((task, first[task]))
+            continue
+        own = _words(task)
+        at = next((i for i in range(len(words) - len(own) + 1)
+                   if own and tuple(words[i:i + len(own)]) == own), None)
+        if at is not None:
+            mentions.append((task, (found[at].start(), found[at + len(own) - 1].end())))
+    return mentions
+
+
 def tasks_named(caption: str, tasks) -> list[str]:
-    """The tasks whose name occurs in ``caption`` as whole words (case-insensitive).
+    """The tasks ``caption`` names (:func:`task_mentions`), in the order of ``tasks``: a COCO
+    category by any of its synonyms, any other task by its name as whole words.
 
     >>> tasks_named("A man riding a skateboard on the street", ["riding a skateboard", "ski"])
     ['riding a skateboard']
+    >>> tasks_named("A man riding a motorbike past two dogs", ["dog", "motorcycle", "person"])
+    ['dog', 'motorcycle', 'person']
+    >>> tasks_named("a teddy bear next to a hot dog", ["bear", "dog", "hot dog", "teddy bear"])
+    ['hot dog', 'teddy bear']
+    >>> tasks_named("a laptop computer and a cellphone on a table",
+    ...             ["cell phone", "dining table", "laptop", "tv"])
+    ['cell phone', 'dining table', 'laptop']
     """
-    text = f" {' '.join(re.findall(r'[a-z0-9]+', caption.lower()))} "
-    return [t for t in tasks if f" {' '.join(re.findall(r'[a-z0-9]+', t.lower()))} " in text]
+    return [task for task, _ in task_mentions(caption, tasks)]
+
+
+# Tasks that carry the attribute rather than co-occur with it: every image of known gender shows
+# a person, so COCO's "person" category is no task of a gender measure (the references condition
+# on the objects people are seen with).
+CARRIERS = frozenset({"person"})
 
 
 def task_lists(frame: pd.DataFrame) -> list[list[str]]:
-    """Each image's tasks, as lists (empty where unknown)."""
-    return [list(t) if t is not None and len(t) else [] for t in frame["tasks"]]
+    """Each image's tasks other than :data:`CARRIERS`, as lists (empty where unknown).
+
+    >>> task_lists(pd.DataFrame({"tasks": [["cake", "person"], None, ["riding a skateboard"]]}))
+    [['cake'], [], ['riding a skateboard']]
+    """
+    return [[x for x in t if x not in CARRIERS] if t is not None and len(t) else []
+            for t in frame["tasks"]]
 
 
 def single_tasks(lists: list[list[str]]) -> np.ndarray:

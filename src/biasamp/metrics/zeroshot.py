@@ -21,21 +21,28 @@ from __future__ import annotations
 import numpy as np
 
 from biasamp.metrics import SUITES, Direction, Metric
-from biasamp.metrics.amplification import GENDERS, task_lists, tasks_named
+from biasamp.metrics.amplification import GENDERS, task_lists, task_mentions
 from biasamp.wordlists import with_subject
 
 
 def task_prompt(caption: str, own: list[str], task: str) -> str:
-    """The caption with a neutral subject and its task named ``task``.
+    """The caption with a neutral subject and its task named ``task``: the words that name the
+    first of its own tasks it names (a COCO category's synonym, as written) are replaced.
 
     >>> task_prompt("a woman in a red shirt cutting a cake", ["cutting a cake"], "flying a kite")
     'a person in a red shirt flying a kite'
     >>> task_prompt("a kitchen with a sink", ["oven"], "dog")
     'a photo of a dog'
+    >>> task_prompt("A man riding a Motorbike down the street", ["motorcycle", "person"],
+    ...             "bicycle")
+    'A person riding a bicycle down the street'
     """
     neutral = with_subject(caption, None)
-    named = tasks_named(neutral, own)
-    return neutral.replace(named[0], task, 1) if named else f"a photo of a {task}"
+    named = task_mentions(neutral, own)
+    if not named:
+        return f"a photo of a {task}"
+    start, end = named[0][1]
+    return neutral[:start] + task + neutral[end:]
 
 
 def _most_similar(image_emb: np.ndarray, prompts: list[list[str]], encode_texts) -> np.ndarray:

@@ -1,0 +1,125 @@
+"""A study's stages run in one Python session, for measuring its verdicts over many replicates.
+
+The workflow (Snakemake) is how a study runs. To say how often its verdicts hold, a study must
+be repeated over several independent sets of replicate seeds, for a planted effect (how often is
+it missed?) and for a neutral generator (how often is a trend reported where none exists?).
+:func:`run_study` calls the same stage functions with the same arguments as the workflow's
+jobs (prepare, generate, mix, train, caption, evaluate on the test split), without a job's
+start-up cost: a ratio-0 mix holds no generated image, so its models are trained once and
+their rows serve every generator, as they are identical anyway. Evaluation sets are not run.
+:func:`study_verdicts` turns the table into the trends table (:mod:`biasamp.trends`).
+``benchmarks/verdicts.py`` and the planted-effect tests use them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: float,
+          seed: int) -> pd.DataFrame:
+    """Mix, train, caption and evaluate one (dataset, generator, ratio, seed): its rows."""
+    from biasamp import tables
+    from biasamp.caption import write_captions
+    from biasamp.evaluate import evaluate_model, measure_mix
+    from biasamp.mix import write_mix
+    from biasamp.models import MODELS, writes_captions
+    from biasamp.study import ratio_label
+
+    data = Path(root) / dataset / "data" / "manifest.parquet"
+    shards = sorted((Path(root) / dataset / "generated" / generator).glob("shard-*.parquet")) \
+        if ratio else []
+    folder = Path(root) / dataset / (generator or "real") / f"ratio~{ratio_label(ratio)}" \
+        / f"seed~{seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = {"dataset": dataset, "generator": generator or "", "ratio": float(ratio),
+            "seed": seed, "model": "", "evalset": ""}
+    mix = folder / "mix.parquet"
+    write_mix(str(data), [str(s) for s in shards], float(ratio), seed, str(mix))
+    measure_mix(str(mix), keys, str(folder / "mix_metrics.csv"))
+    frames = [tables.read(folder / "mix_metrics.csv")]
+    evaluation = {k: v for k, v in config["evaluation"].items() if k not in ("sets", "threads")}
+    for name, settings in config["models"].items():
+        model = folder / name / "model.pt"
+        MODELS.get(settings["kind"]).implementation.train(settings, str(mix), str(model), seed)
+        captions = None
+        if writes_captions(settings):
+            captions = folder / name / "test.captions.csv"
+            write_captions(settings, str(model), str(data), evaluation["batch_size"],
+                           str(captions))
+        out = folder / name / "test.csv"
+        evaluate_model(settings, str(model), str(data), evaluation,
+                       {**keys, "model": name, "evalset": "test"}, str(out),
+                       captions_csv=str(captions) if captions else None, mix_manifest=str(mix))
+        frames.append(tables.read(out))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_study(config: dict, root: str, processes: int = 1) -> pd.DataFrame:
+    """The metrics table of the study ``config`` (test split only), its files under ``root``;
+    (ratio, seed) units run over ``processes`` worker processes of one thread each."""
+    import torch
+
+    from biasamp.config import validate_config
+    from biasamp.datasets import prepare
+    from biasamp.generate import generate_shard
+    from biasamp.generators import GENERATORS
+    from biasamp.study import generation_plan
+
+    torch.set_num_threads(1)
+    config = validate_config(copy.deepcopy(config))
+    units = []
+    for dataset, settings in config["datasets"].items():
+        data = Path(root) / dataset / "data" / "manifest.parquet"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        prepare(settings, str(data))
+        for name, generator in config["generators"].items():
+            plan = generation_plan(config["ratios"], config["seeds"], withheld_possible=GENERATORS
+                                   .get(generator["kind"]).implementation.may_withhold(generator))
+            folder = Path(root) / dataset / "generated" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            if max(config["ratios"]) > 0:
+                for shard in range(generator["shards"]):
+                    generate_shard(generator, name, str(data), shard, config["seed"],
+                                   str(folder / f"shard-{shard}.parquet"),
+                                   str(folder / f"shard-{shard}.tar"), plan)
+        units += [(dataset, None if ratio == 0 else name, ratio, seed)
+                  for ratio in config["ratios"] for seed in config["seeds"]
+                  for name in ([None] if ratio == 0 else config["generators"])]
+    if processes > 1:
+        import multiprocessing
+
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            frames = list(pool.map(_unit, *zip(*[(config, root, *u) for u in units],
+                                               strict=True)))
+    else:
+        frames = [_unit(config, root, *u) for u in units]
+    shared = [f for f, u in zip(frames, units, strict=True) if u[1] is None]
+    own = [f for f, u in zip(frames, units, strict=True) if u[1] is not None]
+    table = pd.concat(own + [f.assign(generator=name) for f in shared
+                             for name in config["generators"]], ignore_index=True)
+    return table.sort_values(["dataset", "generator", "ratio", "seed", "model", "evalset",
+                              "metric", "group"], kind="stable").reset_index(drop=True)
+
+
+def study_verdicts(table: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """The trends table of a metrics table of ``config``'s study."""
+    from biasamp.config import validate_config
+    from biasamp.metrics import study_metrics
+    from biasamp.models import writes_captions
+    from biasamp.trends import trends
+
+    config = validate_config(copy.deepcopy(config))
+    metrics = study_metrics(config["evaluation"],
+                            any(writes_captions(m) for m in config["models"].values()))
+    return trends(table, {m.name: m.direction for m in metrics},
+                  config["plot"]["interval"] / 100,
+                  {m.name: m.rests_on for m in metrics if m.rests_on})
