@@ -9,6 +9,7 @@ without Snakemake's job start-up), and prints, for every model-level bias measur
 seed sets gave each verdict.
 
     python benchmarks/verdicts.py [--sets 5] [--processes 2] [--out DIR]
+    python benchmarks/verdicts.py --sets 5 --tables DIR   # verdicts again from DIR's tables
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from biasamp import tables
 from biasamp.replicates import run_study, study_verdicts
 
 REPO = Path(__file__).resolve().parents[1]
 # the rows the default study must call: the captioner's T→A amplification and CLIP's model-level
 # measures (README, "The planted effect")
 WATCHED = [("coca", "biasamp_t2a"), ("clip", "biasamp_t2a"), ("clip", "retrieval_biasamp@10"),
+           ("coca", "retrieval_biasamp@10"),
            ("coca", "biasamp"), ("clip", "biasamp"), ("coca", "biasamp_a2t"),
            ("clip", "biasamp_a2t"), ("coca", "lic")]
 
@@ -37,21 +40,26 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=5, help="independent seed sets")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--out", help="keep the runs and tables here")
+    parser.add_argument("--tables", help="read set-K/metrics.csv from this folder of an earlier "
+                                         "run (--out) instead of running the studies")
     args = parser.parse_args()
 
     study = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     (planted,) = study["generators"]
     shards = study["generators"][planted]["shards"]
     per_set = len(study["seeds"])
-    out = Path(args.out or tempfile.mkdtemp(prefix="biasamp-verdicts-"))
+    out = Path(args.tables or args.out or tempfile.mkdtemp(prefix="biasamp-verdicts-"))
     calls = []
     for k in range(args.sets):
         config = copy.deepcopy(study)
         config["seeds"] = list(range(k * per_set, (k + 1) * per_set))
         config["generators"]["neutral"] = {"kind": "toy", "shards": shards}
         start = time.perf_counter()
-        table = run_study(config, str(out / f"set-{k}"), args.processes)
-        table.to_csv(out / f"set-{k}" / "metrics.csv", index=False)
+        if args.tables:
+            table = tables.read(out / f"set-{k}" / "metrics.csv")
+        else:
+            table = run_study(config, str(out / f"set-{k}"), args.processes)
+            tables.write(table, out / f"set-{k}" / "metrics.csv")
         trends = study_verdicts(table, config)
         trends.to_csv(out / f"set-{k}" / "trends.csv", index=False)
         print(f"seed set {k} (seeds {config['seeds']}): {time.perf_counter() - start:.0f} s",

@@ -1,8 +1,10 @@
-"""End-to-end check of the study's logic on a planted effect, without training.
+"""The study recovers a planted effect, and reports none where none is planted.
 
-The toy generator over-renders an activity's majority gender for neutral prompts with
-amplification γ. Replacing real images by generated ones must then raise the training mix's
-dataset bias with the contamination ratio when γ > 1, and leave it flat when γ = 1.
+First without training: the toy generator over-renders an activity's majority gender for
+neutral prompts with amplification γ, so replacing real images by generated ones must raise the
+training mix's dataset bias with the contamination ratio when γ > 1 and leave it flat when
+γ = 1. Then with the default study's models: its generator (γ, and counter-stereotypical prompts
+rendered as the stereotype) must make them amplify, and a neutral generator must not.
 """
 
 import numpy as np
@@ -60,8 +62,14 @@ def test_faithful_generator_leaves_dataset_bias_flat(real, tmp_path):
 
 # --- the planted effect reaches the default study's models --------------------------------
 
-PLANTED_ROWS = [("coca", "biasamp_t2a")]  # the captioner's T→A amplification must be recovered
-CLIP_ROWS = [("clip", "biasamp_t2a"), ("clip", "retrieval_biasamp@10")]  # and one of these
+# (model, metric, group): what the default study must call "amplified" (README, "The planted
+# effect"): the captioner's T->A amplification, and one of CLIP's model-level measures
+PLANTED_ROWS = [("coca", "biasamp_t2a", "gender")]
+CLIP_ROWS = [("clip", "biasamp_t2a", "gender"), ("clip", "retrieval_biasamp@10", "gender")]
+# every row of the README's table: "no evidence" with the neutral generator
+NEUTRAL_ROWS = PLANTED_ROWS + CLIP_ROWS + [
+    ("", "mix_gender_bias", ""), ("coca", "caption_gender_error", ""),
+    ("coca", "retrieval_biasamp@10", "gender"), ("clip", "zeroshot_accuracy", "gender")]
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +92,10 @@ def default_study(tmp_path_factory):
     return planted, table, study_verdicts(table, config)
 
 
-def verdict(trends, generator, model, metric):
+def verdict(trends, generator, model, metric, group):
     (row,) = trends[(trends["generator"] == generator) & (trends["model"] == model)
-                    & (trends["metric"] == metric) & (trends["group"] == "gender")
-                    & (trends["evalset"] == "test")].itertuples()
+                    & (trends["metric"] == metric) & (trends["group"] == group)
+                    & (trends["evalset"].isin(["test", ""] if model else [""]))].itertuples()
     return row.verdict
 
 
@@ -105,13 +113,13 @@ def test_the_default_models_see_gender_at_ratio_0(default_study):
 @pytest.mark.workflow
 def test_the_planted_amplification_is_recovered(default_study):
     planted, _, trends = default_study
-    for model, metric in PLANTED_ROWS:
-        assert verdict(trends, planted, model, metric) == "amplified", (model, metric)
-    assert "amplified" in {verdict(trends, planted, m, metric) for m, metric in CLIP_ROWS}
+    for row in PLANTED_ROWS:
+        assert verdict(trends, planted, *row) == "amplified", row
+    assert "amplified" in {verdict(trends, planted, *row) for row in CLIP_ROWS}
 
 
 @pytest.mark.workflow
 def test_a_neutral_generator_plants_no_trend(default_study):
     _, _, trends = default_study
-    for model, metric in PLANTED_ROWS + CLIP_ROWS:
-        assert verdict(trends, "neutral", model, metric) == "no evidence", (model, metric)
+    for row in NEUTRAL_ROWS:
+        assert verdict(trends, "neutral", *row) == "no evidence", row

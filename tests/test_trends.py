@@ -95,17 +95,39 @@ def test_a_model_blind_to_the_attribute_is_called_so():
     assert out.iloc[0]["verdict"] == "blind to gender"  # not "amplified" either
 
 
-def test_blindness_is_judged_where_the_model_sees_least():
-    # a model that sees gender at ratio 0 (0.98) and not at all at ratio 1 (0.5): its falling
-    # BiasAmp says nothing of its bias, though its mean accuracy (0.74) is above the threshold
-    falling = table(-0.2, metric="biasamp_t2a")
-    accuracy = falling.assign(metric="prediction_accuracy",
-                              value=falling["ratio"].map({0: 0.98, 0.5: 0.74, 1: 0.5}))
-    out = trends(pd.concat([falling, accuracy]), {"biasamp_t2a": Direction.BIAS},
-                 rests_on={"biasamp_t2a": "gender"})
-    row = out[out["metric"] == "biasamp_t2a"].iloc[0]
-    assert row["verdict"] == "blind to gender"
-    assert row["prediction_accuracy"] == pytest.approx(0.5)
+def test_a_model_that_goes_blind_is_judged_by_the_direction_of_its_drift():
+    # sees gender at ratio 0 (0.98), not at all at ratio 1 (0.5): a falling BiasAmp is its
+    # drift toward a blind model's value, a rising one moved against it
+    accuracy = table(0.0, metric="prediction_accuracy")
+    accuracy["value"] = accuracy["ratio"].map({0: 0.98, 0.5: 0.74, 1: 0.5})
+    rests_on = {"biasamp_t2a": "gender"}
+    falling = trends(pd.concat([table(-0.2, metric="biasamp_t2a"), accuracy]),
+                     {"biasamp_t2a": Direction.BIAS}, rests_on=rests_on)
+    row = falling[falling["metric"] == "biasamp_t2a"].iloc[0]
+    assert row["verdict"] == "gender accuracy falls"
+    assert row["prediction_accuracy"] == pytest.approx(0.5)  # where it sees least
+    rising = trends(pd.concat([table(0.2, metric="biasamp_t2a"), accuracy]),
+                    {"biasamp_t2a": Direction.BIAS}, rests_on=rests_on)
+    assert rising[rising["metric"] == "biasamp_t2a"].iloc[0]["verdict"] == "amplified"
+
+
+def test_a_measure_with_a_blind_value_is_judged_by_whether_it_passed_it():
+    # retrieval_biasamp: a blind model gets 0. A seeing model starts below (-0.3 here); as it
+    # loses sight, rising toward 0 is drift, rising past 0 is not
+    accuracy = table(0.0, metric="prediction_accuracy")
+    accuracy["value"] = 0.98 - 0.3 * accuracy["ratio"]
+    keys = {"rests_on": {"r@10": "gender"}, "blind_values": {"r@10": 0.0}}
+    toward = table(0.2, metric="r@10")  # 0.3 + 0.2 r, shifted below 0: -0.3 .. -0.1
+    toward["value"] -= 0.6
+    out = trends(pd.concat([toward, accuracy]), {"r@10": Direction.BIAS}, **keys)
+    assert out[out["metric"] == "r@10"].iloc[0]["verdict"] == "gender accuracy falls"
+    past = table(0.5, metric="r@10")  # -0.3 .. +0.2
+    past["value"] -= 0.6
+    out = trends(pd.concat([past, accuracy]), {"r@10": Direction.BIAS}, **keys)
+    assert out[out["metric"] == "r@10"].iloc[0]["verdict"] == "amplified"
+    steady = accuracy.assign(value=0.98)  # a model that keeps seeing: the verdict stands
+    out = trends(pd.concat([toward, steady]), {"r@10": Direction.BIAS}, **keys)
+    assert out[out["metric"] == "r@10"].iloc[0]["verdict"] == "amplified"
 
 
 def test_a_falling_measure_of_a_model_losing_sight_is_not_mitigation():

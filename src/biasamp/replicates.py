@@ -67,13 +67,23 @@ def run_study(config: dict, root: str, processes: int = 1) -> pd.DataFrame:
     (ratio, seed) units run over ``processes`` worker processes of one thread each."""
     import torch
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the workflow's jobs (threads: 1); restored at the end
+    try:
+        return _run(config, root, processes)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
+    import torch
+
     from biasamp.config import validate_config
     from biasamp.datasets import prepare
     from biasamp.generate import generate_shard
     from biasamp.generators import GENERATORS
     from biasamp.study import generation_plan
 
-    torch.set_num_threads(1)
     config = validate_config(copy.deepcopy(config))
     units = []
     for dataset, settings in config["datasets"].items():
@@ -122,4 +132,5 @@ def study_verdicts(table: pd.DataFrame, config: dict) -> pd.DataFrame:
                             any(writes_captions(m) for m in config["models"].values()))
     return trends(table, {m.name: m.direction for m in metrics},
                   config["plot"]["interval"] / 100,
-                  {m.name: m.rests_on for m in metrics if m.rests_on})
+                  {m.name: m.rests_on for m in metrics if m.rests_on},
+                  {m.name: m.blind_value for m in metrics if m.blind_value is not None})

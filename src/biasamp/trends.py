@@ -17,13 +17,15 @@ For every (dataset, generator, model, evalset, metric, group) of the metrics tab
 - ``prediction_accuracy``: for a measure that rests on a model's predictions of an attribute
   (``Metric.rests_on``: the amplification measures), the model's ``prediction_accuracy`` on it
   at the ratio where it is lowest (mean over seeds at each ratio). A model below
-  :data:`BLIND_BELOW` there (0.5 is chance for two genders) does not see the attribute over the
-  whole range, and its measure then says nothing about its bias (a blind model's BiasAmp→ T→A
-  is negative by construction): the verdict is ``blind to gender``. A model that still sees it
-  but less and less well as the ratio grows (its accuracy's own interval below 0) drifts toward
-  that blind value, so a falling measure is no evidence of mitigation: the verdict is
-  ``gender accuracy falls`` instead of ``mitigated`` (a rising one stays ``amplified``: it rose
-  against that drift).
+  :data:`BLIND_BELOW` (0.5 is chance for two genders) at the lowest ratio never sees the
+  attribute, and its measure says nothing about its bias: the verdict is ``blind to gender``.
+  A model that sees it at first but less and less well as the ratio grows (its accuracy's own
+  interval below 0, or below :data:`BLIND_BELOW` at some ratio) drifts toward the value of a
+  blind model (``Metric.blind_value``; where it is None, below any seeing model's: a blind
+  predictor's BiasAmp is negative). A verdict in that direction is then no evidence of a
+  change in bias and reads ``gender accuracy falls``, unless the measure ended beyond the
+  blind value (a blind model cannot get there); a verdict the other way stands, as the measure
+  moved against the drift.
 """
 
 from __future__ import annotations
@@ -107,13 +109,15 @@ def verdict(direction: Direction, low: float, high: float) -> str:
 
 
 def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float = 0.95,
-           rests_on: dict[str, str] | None = None) -> pd.DataFrame:
+           rests_on: dict[str, str] | None = None,
+           blind_values: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per (dataset, generator, model, evalset, metric, group) of a metrics table;
-    ``rests_on``: metric -> the attribute whose predictions it rests on."""
-    rests_on = rests_on or {}
+    ``rests_on``: metric -> the attribute whose predictions it rests on; ``blind_values``:
+    metric -> its value for a model blind to that attribute (module docstring)."""
+    rests_on, blind_values = rests_on or {}, blind_values or {}
     accuracy = table[table["metric"] == "prediction_accuracy"]
     facets = ["dataset", "generator", "model", "evalset", "group"]
-    lowest = accuracy.groupby([*facets, "ratio"])["value"].mean().groupby(facets).min()
+    by_ratio = accuracy.groupby([*facets, "ratio"])["value"].mean()
     rows = []
     for key, points in table.groupby(list(KEYS), sort=True, dropna=False):
         record = dict(zip(KEYS, key, strict=True))
@@ -121,27 +125,50 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
         fit = slope_interval(points["ratio"], points["value"], points["seed"], level)
         call = verdict(direction, fit["ci_low"], fit["ci_high"])
         attribute = rests_on.get(record["metric"])
-        facet = tuple(record[f] for f in facets[:-1]) + (attribute,)
-        seen = float(lowest.get(facet, float("nan"))) if attribute else float("nan")
-        if seen < BLIND_BELOW:  # its slope says nothing of the model's bias, either way
-            call = f"blind to {attribute}"
-        elif call == VERDICTS[Direction.BIAS][1]:
+        seen = float("nan")
+        if attribute:
+            facet = (*[record[f] for f in facets[:-1]], attribute)
             sight = accuracy[(accuracy[facets[:-1]] == list(facet[:-1])).all(axis=1)
                              & (accuracy["group"] == attribute)]
-            drift = slope_interval(sight["ratio"], sight["value"], sight["seed"], level)
-            if drift["ci_high"] < 0:
-                call = f"{attribute} accuracy falls"
+            curve = by_ratio.get(facet, pd.Series(dtype=float))
+            seen = float(curve.min()) if len(curve) else float("nan")
+            call = judged_against_sight(call, attribute, curve, sight, points, fit,
+                                        blind_values.get(record["metric"]), level)
         rows.append({**record, "direction": direction.value, **fit,
                      "prediction_accuracy": seen, "verdict": call})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def judged_against_sight(call: str, attribute: str, curve: pd.Series, sight: pd.DataFrame,
+                         points: pd.DataFrame, fit: dict, blind: float | None,
+                         level: float) -> str:
+    """A verdict on a measure resting on predictions of ``attribute``, given the model's
+    accuracy on it (``curve``: mean per ratio; ``sight``: its points) and the measure's value
+    for a blind model (``blind``; None: below any seeing model's). See the module docstring."""
+    if not len(curve) or curve.isna().all():
+        return call
+    if curve.sort_index().iloc[0] < BLIND_BELOW:
+        return f"blind to {attribute}"
+    drift = slope_interval(sight["ratio"], sight["value"], sight["seed"], level)
+    if not (drift["ci_high"] < 0 or curve.min() < BLIND_BELOW) or call == "no evidence":
+        return call
+    means = points.groupby("ratio")["value"].mean().sort_index()
+    if blind is None:  # the blind value lies below: only a falling measure is drift
+        toward = fit["slope"] < 0
+    else:
+        start, end = means.iloc[0] - blind, means.iloc[-1] - blind
+        toward = fit["slope"] * start < 0 and start * end > 0  # moving to it, not past it
+    return f"{attribute} accuracy falls" if toward else call
+
+
 def write_trends(metrics_csv: str, directions: dict[str, str], level_percent: float,
-                 out_csv: str, rests_on: dict[str, str] | None = None) -> pd.DataFrame:
+                 out_csv: str, rests_on: dict[str, str] | None = None,
+                 blind_values: dict[str, float] | None = None) -> pd.DataFrame:
     """``results/trends.csv`` from ``results/metrics.csv``."""
     from biasamp import tables
 
-    frame = trends(tables.read(metrics_csv), directions, level_percent / 100, rests_on)
+    frame = trends(tables.read(metrics_csv), directions, level_percent / 100, rests_on,
+                   blind_values)
     with atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False)
     decided = frame[frame["verdict"] != "no evidence"]

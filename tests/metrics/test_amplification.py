@@ -69,6 +69,38 @@ def test_zhao_hand_computed_and_conventions():
                                               ("f", "m")))
 
 
+def test_directional_a_task_with_one_gender_and_an_attribute_without_images():
+    # training mix: t0 done by a0 only (3 images), t1 by a1 only (1 image)
+    # y: (a0,t0) .75 > .75*.75 -> +1; (a0,t1) 0 < .75*.25 -> -1; (a1,t0) 0 < .1875 -> -1;
+    # (a1,t1) .25 > .0625 -> +1: a one-gender task is +1 for its gender, -1 for the other
+    train_a = np.array([[1, 0], [1, 0], [1, 0], [0, 1]])
+    train_t = np.array([[1, 0], [1, 0], [1, 0], [0, 1]])
+    # evaluation: every image is a0 (no image of a1); tasks t0, t0, t1
+    eval_a = np.array([[1, 0], [1, 0], [1, 0]])
+    eval_t = np.array([[1, 0], [1, 0], [0, 1]])
+    # A->T: the t1 image predicted t0. Conditioned on a0: Δ(a0,t0) = 3/3 - 2/3 = 1/3,
+    # Δ(a0,t1) = 0 - 1/3; on a1: no image, both cells NaN and left out
+    predicted_t = np.array([[1, 0], [1, 0], [1, 0]])
+    assert directional_bias_amplification(train_a, train_t, eval_a, eval_t, predicted_t,
+                                          "a2t") == pytest.approx((1 / 3 + 1 / 3) / 2)
+    # T->A: the t1 image (its training gender a1) predicted a0 as it is: Δ(a0,t1) = 1 - 1 = 0
+    # and all t0 cells 0: nothing amplified
+    assert directional_bias_amplification(train_a, train_t, eval_a, eval_t, eval_a,
+                                          "t2a") == 0.0
+
+
+def test_zhao_a_one_gender_task_with_predictions_counts():
+    # shop is done by women only in training (b = 1): predictions can only fall short of it,
+    # and the task still counts (its b(t, f) = 1 > 1/2)
+    train_g = np.array(["f", "f", "m", "m", "m", "f"])
+    train_t = np.array(["shop", "shop", "ski", "ski", "ski", "ski"])  # ski: m 3/4
+    pred_g = np.array(["f", "m", "m", "m", "m", "m"], dtype=object)
+    pred_t = np.array(["shop", "shop", "ski", "ski", "ski", "ski"], dtype=object)
+    # shop: 1/2 - 1 = -1/2; ski (m): 4/4 - 3/4 = 1/4 -> mean -1/8
+    assert zhao_bias_amplification(train_g, train_t, pred_g, pred_t, ("f", "m")) == \
+        pytest.approx(-1 / 8)
+
+
 def test_task_names_in_captions():
     assert tasks_named("a person in a red shirt cutting a cake in the kitchen",
                        ["cutting a cake", "using a laptop"]) == ["cutting a cake"]

@@ -57,6 +57,7 @@ rule trends:
     params:
         directions=METRIC_DIRECTIONS,
         rests_on=METRIC_RESTS_ON,
+        blind_values=METRIC_BLIND_VALUES,
         level=config["plot"]["interval"],
         code=code("trends"),
     script:

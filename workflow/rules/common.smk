@@ -165,6 +165,9 @@ CAPTIONING = any(writes_captions(m) for m in config["models"].values())
 STUDY_METRICS = study_metrics(config["evaluation"], CAPTIONING)
 METRIC_DIRECTIONS = {metric.name: metric.direction.value for metric in STUDY_METRICS}
 METRIC_RESTS_ON = {m.name: m.rests_on for m in STUDY_METRICS if m.rests_on}
+METRIC_BLIND_VALUES = {
+    m.name: m.blind_value for m in STUDY_METRICS if m.blind_value is not None
+}
 FIGURE_PLAN = figure_plan(STUDY_METRICS)
 
 

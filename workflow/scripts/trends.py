@@ -9,5 +9,6 @@ write_trends(
     directions=snakemake.params.directions,
     level_percent=snakemake.params.level,
     rests_on=snakemake.params.rests_on,
+    blind_values=snakemake.params.blind_values,
     out_csv=snakemake.output[0],
 )

@@ -44,13 +44,18 @@ def draw(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], interval:
     trends = trends.assign(images=trends["dataset"] + trends["evalset"].map(
         lambda e: f" · {e}" if e else ""), group=trends["group"].replace("", "all"))
     faceted = [f for f in (facets["row"], facets["col"]) if f]
+    lines = 0
     for facet, axes in (grid.axes_dict.items() if faceted else [((), grid.ax)]):
         shown = trends
         values = facet if len(faceted) != 1 else (facet,)  # a tuple with two facets
         for name, value in zip(faceted, values, strict=True):
             shown = shown[shown[name] == value]
-        axes.annotate(verdicts(shown, interval), xy=(0, -0.3), xycoords="axes fraction",
-                      va="top", fontsize=7, family="monospace")
+        text = verdicts(shown, interval)
+        lines = max(lines, text.count("\n") + 1)
+        axes.annotate(text, xy=(0, -0.3), xycoords="axes fraction", va="top", fontsize=7,
+                      family="monospace")
+    if facets["row"]:  # room for each panel's verdicts above the next row
+        grid.figure.subplots_adjust(hspace=0.5 + 0.04 * lines)
     return grid.figure
 
 

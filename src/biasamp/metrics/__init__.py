@@ -43,6 +43,10 @@ class Metric:
     # the attribute whose predictions the measure rests on (amplification measures): the trends
     # table reports the model's prediction_accuracy on it next to the row
     rests_on: str | None = None
+    # the value of a model blind to that attribute, where it does not depend on the data
+    # (retrieval_biasamp: 0); None where a blind model's value lies below a seeing one's (a
+    # blind predictor's BiasAmp is negative). A model losing sight drifts toward it.
+    blind_value: float | None = None
 
 
 # What a suite may ask of its inputs (see :class:`Inputs`).

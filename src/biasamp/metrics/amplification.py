@@ -219,7 +219,8 @@ def single_tasks(lists: list[list[str]]) -> np.ndarray:
     "amplification",
     needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
     metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS, rests_on="gender"),
-                                Metric("biasamp_a2t", Direction.BIAS, rests_on="gender"),
+                                # its predictions are tasks, given the true gender
+                                Metric("biasamp_a2t", Direction.BIAS),
                                 Metric("biasamp", Direction.BIAS, rests_on="gender"),
                                 Metric("prediction_accuracy", Direction.QUALITY)])
 def measure(inputs) -> list[tuple[str, str, float]]:
@@ -303,8 +304,9 @@ def retrieval_bias_amplification(query_emb: np.ndarray, query_tasks: list[str],
 @SUITES.register(
     "retrieval_amplification",
     needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
+    # a model blind to gender retrieves each gender at its share among the task's images: 0
     metrics=lambda evaluation: [Metric(f"retrieval_biasamp@{evaluation['bias_k']}",
-                                       Direction.BIAS)])  # rests on retrieval, not predictions
+                                       Direction.BIAS, rests_on="gender", blind_value=0.0)])
 def measure_retrieval(inputs) -> list[tuple[str, str, float]]:
     """retrieval_biasamp@k for gender: do gender-neutral queries about a task retrieve its
     training-majority gender more often than the evaluation images of the task hold it?
