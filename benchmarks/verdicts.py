@@ -68,7 +68,7 @@ def main() -> None:
     calls = pd.concat(calls)
     calls = calls[calls["group"].isin(["gender", ""]) & (calls["evalset"] == "test")]
     print(f"\nverdicts over {args.sets} seed sets of {per_set} seeds, ratios {study['ratios']}")
-    print(f"{'model':<6}{'metric':<22}{'planted (' + planted + ')':<40}{'neutral':<40}")
+    print(f"{'model':<6}{'metric':<22}{'planted (' + planted + ')':<58}{'neutral':<40}")
     for model, metric in WATCHED:
         cells = []
         for generator in (planted, "neutral"):
@@ -76,7 +76,7 @@ def main() -> None:
                          & (calls["generator"] == generator)]
             counts = rows["verdict"].value_counts()
             cells.append(", ".join(f"{v} {n}/{len(rows)}" for v, n in counts.items()) or "-")
-        print(f"{model:<6}{metric:<22}{cells[0]:<40}{cells[1]:<40}")
+        print(f"{model:<6}{metric:<22}{cells[0]:<58}{cells[1]:<40}")
 
 
 if __name__ == "__main__":
