@@ -117,7 +117,6 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
     rests_on, blind_values = rests_on or {}, blind_values or {}
     accuracy = table[table["metric"] == "prediction_accuracy"]
     facets = ["dataset", "generator", "model", "evalset", "group"]
-    by_ratio = accuracy.groupby([*facets, "ratio"])["value"].mean()
     rows = []
     for key, points in table.groupby(list(KEYS), sort=True, dropna=False):
         record = dict(zip(KEYS, key, strict=True))
@@ -127,10 +126,9 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
         attribute = rests_on.get(record["metric"])
         seen = float("nan")
         if attribute:
-            facet = (*[record[f] for f in facets[:-1]], attribute)
-            sight = accuracy[(accuracy[facets[:-1]] == list(facet[:-1])).all(axis=1)
-                             & (accuracy["group"] == attribute)]
-            curve = by_ratio.get(facet, pd.Series(dtype=float))
+            sight = accuracy[(accuracy[facets] == [*(record[f] for f in facets[:-1]),
+                                                   attribute]).all(axis=1)]
+            curve = sight.groupby("ratio")["value"].mean()  # mean over seeds per ratio
             seen = float(curve.min()) if len(curve) else float("nan")
             call = judged_against_sight(call, attribute, curve, sight, points, fit,
                                         blind_values.get(record["metric"]), level)
