@@ -5,8 +5,11 @@ and is written with the results (``results/provenance.json``).
 Gender from caption words, for datasets without person annotations (COCO, CC3M): an image is
 ``male`` when its captions use words from MALE and none from FEMALE, ``female`` the other way
 round, and unknown (missing) when they use both or neither: never guessed. The lists follow the
-word lists of the COCO gender-bias literature (Zhao et al. 2017; Hendricks et al. 2018),
-singular and plural. A caption is gender-neutral when it uses no word of either list.
+word lists of the COCO gender-bias literature (Zhao et al. 2017; Hendricks et al. 2018, whose
+lists add e.g. actress, dude, nun; not "actor", which CC3M's captions use for any named
+performer), singular and plural; words inside a phrase of
+:data:`NOT_GENDER` (a king-size bed, spider-man) do not count. A caption is gender-neutral when
+it uses no word of either list.
 
 COCO objects named in a caption (a captioner's predicted tasks, :data:`COCO_SYNONYMS`): each of
 the 80 categories has the words and phrases that name it, matched as whole words, longest first.
@@ -22,22 +25,33 @@ from collections.abc import Iterable
 MALE = frozenset("""
 man men male males boy boys gentleman gentlemen guy guys he him his himself husband husbands
 father fathers dad dads son sons brother brothers uncle uncles grandfather grandfathers
-grandpa king kings prince princes groom grooms boyfriend boyfriends businessman businessmen
-sir mr policeman policemen fireman firemen sportsman sportsmen schoolboy schoolboys
+grandpa king kings prince princes groom boyfriend boyfriends businessman businessmen
+sir mr policeman policemen fireman firemen sportsman sportsmen schoolboy schoolboys dude dudes
 """.split())
 
 FEMALE = frozenset("""
 woman women female females girl girls lady ladies gal gals she her hers herself wife wives
 mother mothers mom moms daughter daughters sister sisters aunt aunts grandmother grandmothers
 grandma queen queens princess princesses bride brides girlfriend girlfriends businesswoman
-businesswomen madam mrs ms policewoman policewomen schoolgirl schoolgirls
+businesswomen madam mrs ms policewoman policewomen schoolgirl schoolgirls actress actresses
+nun nuns
 """.split())
 
+# Phrases in which a gender word names no person's gender (a bed size, a costumed character);
+# their words are not read as gender. "grooms" is not in MALE: in captions it is mostly the verb
+# ("a woman grooms a horse"), and "groom" the noun.
+NOT_GENDER = (r"\b(king|queen)[\s-]*(size|sized|beds?)\b", r"\bspider[\s-]*man\b")
+_NOT_GENDER = re.compile("|".join(NOT_GENDER))
 _WORD = re.compile(r"[a-z]+")
 
 
 def words(caption: str) -> set[str]:
-    return set(_WORD.findall(caption.lower()))
+    """The caption's lower-case words, phrases of :data:`NOT_GENDER` left out.
+
+    >>> sorted(words("A bedroom with a king-size bed, here"))
+    ['a', 'bed', 'bedroom', 'here', 'with']
+    """
+    return set(_WORD.findall(_NOT_GENDER.sub(" ", caption.lower())))
 
 
 def mentions_gender(caption: str) -> bool:
@@ -328,7 +342,8 @@ def with_subject(caption: str, gender: str | None) -> str:
 
 def lists() -> dict:
     """Every list and prompt above, as data."""
-    return {"male": sorted(MALE), "female": sorted(FEMALE), "person_prompt": PERSON_PROMPT,
+    return {"male": sorted(MALE), "female": sorted(FEMALE), "not_gender": list(NOT_GENDER),
+            "person_prompt": PERSON_PROMPT,
             "attribute_prompts": ATTRIBUTE_PROMPTS, "attribute_templates": ATTRIBUTE_TEMPLATES,
             "neutral_prompts": list(NEUTRAL_PROMPTS),
             "subject_words": {str(k): v for k, v in SUBJECT_WORDS.items()},
