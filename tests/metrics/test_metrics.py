@@ -48,6 +48,11 @@ def test_recall_per_subgroup():
     assert values[("recall@1", "")] == pytest.approx(1 / 3)
     assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)  # ranks 0, 2
     assert values[("recall@2", "gender:male")] == 1.0                      # rank 1
+    # image -> text, by the columns of SIMILARITY: image 0 rank 0, image 1 rank 1 (0.4 > 0.3),
+    # image 2 rank 2 (0.5 and 0.8 above its 0.4)
+    assert values[("i2t_recall@1", "")] == pytest.approx(1 / 3)
+    assert values[("i2t_recall@2", "")] == pytest.approx(2 / 3)
+    assert values[("i2t_recall@2", "gender:female")] == pytest.approx(1 / 2)  # images 0, 2
     assert not any(g.startswith("skin") for _, g in values)              # unknown: no subgroup
 
 
@@ -167,6 +172,11 @@ def test_every_caption_of_an_image_queries_it():
     assert values[("recall@1", "")] == pytest.approx(2 / 3)
     assert values[("recall@1", "gender:female")] == pytest.approx(1 / 2)
     assert values[("recall@1", "gender:male")] == 1.0
+    # image -> text: image 0 (texts a, b) finds "a" first (0.9); image 1's own "c" (0.7) ranks
+    # below "b" (0.8): a hit when any of the image's own captions is in the top k
+    assert values[("i2t_recall@1", "")] == pytest.approx(1 / 2)
+    assert values[("i2t_recall@1", "gender:female")] == 1.0
+    assert values[("i2t_recall@1", "gender:male")] == 0.0
 
 
 def test_published_normalisation_changes_the_ranking_as_published():
