@@ -28,7 +28,7 @@ def draw(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], interval:
         return figure
     data["group"] = data["group"].replace("", "all")
     data["model"] = data["model"].replace("", "(training mix)")
-    data["images"] = data["dataset"] + data["evalset"].map(lambda e: f" · {e}" if e else "")
+    data["images"] = images_label(data)
     grouped = data["group"].nunique() > 1
     facets = {"row": "images" if data["images"].nunique() > 1 else None,
               "col": "generator" if grouped else None}
@@ -41,8 +41,8 @@ def draw(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], interval:
     )
     grid.set_axis_labels("contamination ratio (share of generated images)", metric)
     grid.figure.suptitle(f"{metric}: mean and {interval:g}% CI over seeds", y=1.02)
-    trends = trends.assign(images=trends["dataset"] + trends["evalset"].map(
-        lambda e: f" · {e}" if e else ""), group=trends["group"].replace("", "all"))
+    trends = trends.assign(images=images_label(trends),
+                           group=trends["group"].replace("", "all"))
     faceted = [f for f in (facets["row"], facets["col"]) if f]
     lines = 0
     for facet, axes in (grid.axes_dict.items() if faceted else [((), grid.ax)]):
@@ -57,6 +57,11 @@ def draw(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], interval:
     if facets["row"]:  # room for each panel's verdicts above the next row
         grid.figure.subplots_adjust(hspace=0.5 + 0.04 * lines)
     return grid.figure
+
+
+def images_label(frame: pd.DataFrame) -> pd.Series:
+    """What a row's model was evaluated on, as panels name it: "dataset · evalset"."""
+    return frame["dataset"] + frame["evalset"].map(lambda e: f" · {e}" if e else "")
 
 
 def verdicts(trends: pd.DataFrame, interval: float = 95, most: int = 8) -> str:
