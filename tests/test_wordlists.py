@@ -2,7 +2,14 @@
 
 import pytest
 
-from biasamp.wordlists import FEMALE, MALE, caption_gender, mentions_gender
+from biasamp.wordlists import (
+    FEMALE,
+    MALE,
+    NEUTRAL_PROMPTS,
+    caption_gender,
+    mentions,
+    mentions_gender,
+)
 
 TRICKY = [
     ("A bedroom with a king size bed and a lamp.", None),
@@ -41,3 +48,34 @@ def test_the_lists_hold_the_references_words_and_not_the_verb():
     assert "actor" not in MALE  # CC3M's hypernym for any named performer
     assert {"woman", "girl", "wife", "actress", "nun", "bride"} <= FEMALE
     assert "grooms" not in MALE and not MALE & FEMALE
+
+
+ATTRIBUTE_CASES = [
+    ("skin", "A dark-skinned man riding a bike.", True),
+    ("skin", "a woman with fair skin", True),
+    ("skin", "A black and white photo of a street.", False),
+    ("skin", "Two black dogs and a white cat.", False),
+    ("skin", "A Black woman smiling.", True),
+    ("ethnicity", "An East Asian family eating dinner.", True),
+    ("ethnicity", "A Latina teenager with a guitar.", True),
+    ("ethnicity", "A plate of Indian food.", False),
+    ("ethnicity", "Hispanics gather at a festival.", True),
+    ("age", "A little boy flying a kite.", True),
+    ("age", "A 5-year-old girl.", True),
+    ("age", "an elderly couple on a bench", True),
+    ("age", "An old church by the sea.", False),
+    ("age", "a man holding a surfboard", False),
+    ("age", "A baby elephant next to its mother.", True),  # over-cautious: the query is dropped
+    ("region", "An African market at dusk.", True),
+    ("region", "a person in a kitchen", False),
+]
+
+
+@pytest.mark.parametrize("attribute, caption, named", ATTRIBUTE_CASES)
+def test_captions_that_name_an_attribute(attribute, caption, named):
+    assert mentions(attribute, caption) == named
+
+
+def test_the_neutral_prompts_name_no_attribute():
+    for attribute in ("gender", "skin", "ethnicity", "age", "region"):
+        assert not [p for p in NEUTRAL_PROMPTS if mentions(attribute, p)], attribute

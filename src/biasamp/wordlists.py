@@ -79,6 +79,59 @@ def caption_gender(captions: Iterable[str]) -> str | None:
     return "male" if male else "female"
 
 
+# Words and phrases by which a caption names a value of the other demographic attributes, so
+# that it is no neutral query for that attribute's MaxSkew/NDKL (gender: MALE and FEMALE). Colour
+# and nationality words name a person's skin or ethnicity only next to a person noun ("a black
+# man", not "a black dog" or "Chinese food"); "old" only next to one ("an old man", not "an old
+# building"). Whole words, case-insensitive.
+_PERSON = (r"(?:[\s-]+(?:young|old|older|little|elderly|teenage|middle[\s-]*aged))?[\s-]+"
+           r"(?:man|men|woman|women|person|people|persons|boy|boys|girl|girls|guy|guys|lady|"
+           r"ladies|gentleman|gentlemen|child|children|kid|kids|baby|babies|family|families|"
+           r"couple|couples|teen|teens|teenager|teenagers|adult|adults|player|players|student|"
+           r"students|worker|workers|male|female|males|females)\b")
+_ETHNIC = (r"(?:black|white|asian|east[\s-]*asian|south[\s-]*east[\s-]*asian|southeast[\s-]*asian|"
+           r"chinese|japanese|korean|vietnamese|thai|filipino|filipina|indian|south[\s-]*asian|"
+           r"latino|latina|hispanic|mexican|middle[\s-]*eastern|arab|arabic|persian|african|"
+           r"african[\s-]*american|caucasian|european|native[\s-]*american|indigenous|"
+           r"aboriginal)")
+ATTRIBUTE_WORDS = {
+    "skin": (r"\b(?:dark|darker|light|lighter|fair|pale|brown|black|white|olive|tan|tanned)"
+             r"[\s-]*(?:skinned|skin|complexion|complexioned)\b",
+             r"\b(?:black|white|brown)" + _PERSON,
+             r"\b(?:african[\s-]*americans?|caucasians?|afro)\b"),
+    "ethnicity": (r"\b" + _ETHNIC + _PERSON,
+                  r"\b(?:asians|latinos|latinas|latinx|hispanics|caucasians?|"
+                  r"african[\s-]*americans?|arabs)\b"),
+    "age": (r"\b(?:baby|babies|infant|infants|toddler|toddlers|child|children|kid|kids|boy|"
+            r"boys|girl|girls|schoolboy|schoolboys|schoolgirl|schoolgirls|teen|teens|teenage|"
+            r"teenager|teenagers|adolescent|adolescents|youth|youths|youngster|youngsters|young|"
+            r"adult|adults|elderly|senior|seniors|aged|grandma|grandpa|granny|grandmother|"
+            r"grandmothers|grandfather|grandfathers|grandparents?|pensioners?|retiree|"
+            r"retirees)\b",
+            r"\b(?:old|older|middle[\s-]*aged)" + _PERSON,
+            r"\b(?:years?|months?)[\s-]+old\b"),
+    "region": (r"\b(?:africa|african|africans|asia|asian|asians|europe|european|europeans|"
+               r"america|americas|american|americans|latin[\s-]*america|oceania|australia|"
+               r"australian|middle[\s-]*east|middle[\s-]*eastern)\b",),
+}
+_ATTRIBUTE_WORDS = {a: re.compile("|".join(p)) for a, p in ATTRIBUTE_WORDS.items()}
+
+
+def mentions(attribute: str, caption: str) -> bool:
+    """True when the caption names a value of ``attribute`` (gender: :func:`mentions_gender`;
+    an attribute without a list: never).
+
+    >>> mentions("age", "A little girl on a bike"), mentions("age", "an old building")
+    (True, False)
+    >>> mentions("skin", "a black dog"), mentions("ethnicity", "an Asian man cooking")
+    (False, True)
+    """
+    if attribute == "gender":
+        return mentions_gender(caption)
+    pattern = _ATTRIBUTE_WORDS.get(attribute)
+    return bool(pattern and pattern.search(caption.lower()))
+
+
 # COCO's 80 object categories, named as its instances files spell them, with the words and
 # phrases (singular and plural; common spellings) a caption names each by. The convention is that
 # of the object-hallucination (CHAIR) synonym lists of Rohrbach et al. (EMNLP 2018), which the
@@ -277,18 +330,26 @@ NOT_OBJECTS = (
 
 
 # The markedness measures compare an image's similarity to PERSON_PROMPT with its similarity to
-# the prompt of each value of an attribute (Wolfe & Caliskan, FAccT 2022).
+# the prompt of each value of an attribute (Wolfe & Caliskan, FAccT 2022). Gender, ethnicity and
+# FairFace's age bins use the prompts of the published markedness code (Wolfe & Caliskan's,
+# reused by Chen et al., CVPR 2024); skin tone and PHASE's age groups, which it does not cover,
+# prompts written in the same style.
 PERSON_PROMPT = "a photo of a person"
+_FAIRFACE_AGES = {f"{lo}-{hi}": f"a photo of a person between {lo} and {hi} years old"
+                  for lo, hi in ((0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49),
+                                 (50, 59), (60, 69))}
 ATTRIBUTE_PROMPTS = {
-    "gender": {"male": "a photo of a man", "female": "a photo of a woman"},
+    "gender": {"male": "a photo of a male person", "female": "a photo of a female person"},
     "skin": {"light": "a photo of a person with light skin",
              "dark": "a photo of a person with dark skin"},
     "ethnicity": {"black": "a photo of a Black person", "white": "a photo of a White person",
                   "east_asian": "a photo of an East Asian person",
                   "southeast_asian": "a photo of a Southeast Asian person",
-                  "indian": "a photo of an Indian person", "latino": "a photo of a Latino person",
+                  "indian": "a photo of an Indian person",
+                  "latino": "a photo of a Latino or Hispanic person",
                   "middle_eastern": "a photo of a Middle Eastern person"},
-    "age": {"baby&child": "a photo of a child", "young": "a photo of a young person",
+    "age": {**_FAIRFACE_AGES, "70+": "a photo of a person 70 or more years old",
+            "baby&child": "a photo of a child", "young": "a photo of a young person",
             "adult": "a photo of an adult", "senior": "a photo of an elderly person"},
 }
 # values without a listed prompt (FairFace's age bins, world regions) use these templates
@@ -309,7 +370,7 @@ def attribute_prompt(attribute: str, value: str) -> str | None:
     """The prompt naming ``value`` of ``attribute``, or None where the lists have none.
 
     >>> attribute_prompt("gender", "female"), attribute_prompt("region", "West Africa")
-    ('a photo of a woman', 'a photo of a person from West Africa')
+    ('a photo of a female person', 'a photo of a person from West Africa')
     """
     listed = ATTRIBUTE_PROMPTS.get(attribute, {}).get(value)
     if listed is None and attribute in ATTRIBUTE_TEMPLATES:
@@ -343,6 +404,7 @@ def with_subject(caption: str, gender: str | None) -> str:
 def lists() -> dict:
     """Every list and prompt above, as data."""
     return {"male": sorted(MALE), "female": sorted(FEMALE), "not_gender": list(NOT_GENDER),
+            "attribute_words": {a: list(p) for a, p in ATTRIBUTE_WORDS.items()},
             "person_prompt": PERSON_PROMPT,
             "attribute_prompts": ATTRIBUTE_PROMPTS, "attribute_templates": ATTRIBUTE_TEMPLATES,
             "neutral_prompts": list(NEUTRAL_PROMPTS),

@@ -4,6 +4,7 @@ the evaluate stage computes on them."""
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import evaluation_settings
 from helpers.data import FAIRFACE, REGIONS, write_tree
 
 from biasamp import manifest, tables
@@ -83,7 +84,7 @@ def test_a_set_without_captions_gets_the_caption_free_measures(tmp_path, random_
 
     labels = write_tree(tmp_path, FAIRFACE, "label_val.csv")
     prepare(entry("fairface", labels=str(labels)), str(tmp_path / "m.parquet"))
-    evaluation = {"recall_k": [1], "bias_k": 2, "batch_size": 2, "published_normalisation": False}
+    evaluation = evaluation_settings(recall_k=[1], bias_k=2, batch_size=2)
     keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip",
             "evalset": "faces"}
     evaluate_model({"kind": "clip"}, str(random_clip), str(tmp_path / "m.parquet"), evaluation,

@@ -60,3 +60,12 @@ def generator_settings(**entry) -> dict:
     from biasamp.config import validate_entry
 
     return validate_entry("generators", "g", entry)
+
+
+def evaluation_settings(**overrides) -> dict:
+    """The ``evaluation`` section with every default filled in, as the workflow passes it."""
+    from biasamp.config import validate_config
+
+    config = {"datasets": {"toy": {"kind": "toy"}}, "generators": {"g": {"kind": "toy"}},
+              "models": {"clip": {"kind": "clip"}}, "evaluation": overrides}
+    return validate_config(config)["evaluation"]

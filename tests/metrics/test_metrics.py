@@ -5,16 +5,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import evaluation_settings
 
 from biasamp.evaluate import ModelInputs, queries, ranking_embeddings
 from biasamp.metrics import SUITES
 from biasamp.metrics.dataset_bias import dataset_bias_score
-from biasamp.metrics.fairness import kl_divergence, max_skew, ndkl, neutral_queries
+from biasamp.metrics.fairness import kl_divergence, max_skew, min_skew, ndkl, neutral_queries
 from biasamp.metrics.markedness import self_similarity
 from biasamp.metrics.retrieval import recall_at_k, target_ranks
 from biasamp.wordlists import NEUTRAL_PROMPTS, PERSON_PROMPT
 
-EVALUATION = {"recall_k": [1, 2], "bias_k": 2, "published_normalisation": False}
+EVALUATION = evaluation_settings(recall_k=[1, 2], bias_k=2, caption_scorers=[])
 
 
 def suite_rows(suite, images, image_emb=None, encode=None, written=None, **evaluation):
@@ -65,6 +66,20 @@ def test_max_skew_hand_computed():
     assert max_skew(["f", "m"], ["f", "m"], k=2) == pytest.approx(0.0)
 
 
+def test_min_skew_hand_computed():
+    # Geyik et al. 2019: MinSkew@k = min_g ln(p_g / q_g)
+    assert min_skew(["f", "f", "f", "m"], ["f", "m"], k=4) == pytest.approx(math.log(0.5))
+    # against a target of (0.25, 0.75): f ln(.75/.25), m ln(.25/.75)
+    assert min_skew(["f", "f", "f", "m"], ["f", "m"], k=4, target=[0.25, 0.75]) == pytest.approx(
+        math.log(1 / 3))
+    # a group absent from the top k counts as one item of k (Berg et al.'s convention)
+    assert min_skew(["f", "f", "f", "m"], ["f", "m", "x"], k=3) == pytest.approx(
+        math.log((1 / 3) / (1 / 3)))
+    # k beyond the ranking: the whole ranking
+    assert min_skew(["f", "m"], ["f", "m"], k=10) == pytest.approx(0.0)
+    assert max_skew(["f", "f", "m"], ["f", "m"], k=10) == pytest.approx(math.log(4 / 3))
+
+
 def test_ndkl_hand_computed():
     labels = ["m", "m", "f", "f"]
     # prefixes: (0,1) KL ln2 | (0,1) KL ln2 | (1/3,2/3) KL 1/3 ln(2/3) + 2/3 ln(4/3) | (.5,.5) 0
@@ -99,19 +114,58 @@ def test_neutral_query_bias_on_planted_embeddings():
         "skin": ["dark", "light", "dark", "light", "dark"],
     })
     images = np.eye(5)
-    # both neutral captions are the same query (counted once)
-    neutral = neutral_queries(True, test["caption"].tolist())
-    assert neutral == ["a person cooking"]
-    # the query prefers images 0, 1, 4, 2, 3
-    query = np.array([[0.9, 0.8, 0.1, 0.0, 0.95]])
+    # gender: both neutral captions are the same query (counted once)
+    assert neutral_queries(True, test["caption"].tolist()) == ["a person cooking"]
+    # skin: no caption names a skin tone, so all four distinct captions query
+    assert neutral_queries(True, test["caption"].tolist(), "skin") == [
+        "a person cooking", "a woman cooking", "a man cooking", "a man skiing"]
+    vectors = {"a person cooking": [0.9, 0.8, 0.1, 0.0, 0.95],  # prefers 4, 0, 1, 2, 3
+               "a woman cooking": [0.0, 0.9, 0.0, 0.8, 0.0],  # 1, 3 (light, light)
+               "a man cooking": [0.0, 0.8, 0.9, 0.0, 0.0],  # 2, 1 (dark, light)
+               "a man skiing": [0.5, 0.0, 0.0, 0.0, 0.9]}  # 4, 0 (dark, dark)
+    encoded = []
     values = suite_rows("neutral_query_bias", test, images,
-                        lambda texts: query if texts == neutral else None)
+                        lambda texts: encoded.append(texts) or np.array([vectors[t]
+                                                                         for t in texts]))
+    assert encoded == [list(vectors)]  # each distinct query embedded once
     # gender: image 4 is unknown and left out, top 2 = (female, female): ln(1 / .5)
     assert values["maxskew@2", "gender"] == pytest.approx(math.log(2))
     assert values["ndkl@2", "gender"] == pytest.approx(math.log(2))
-    # skin: top 2 = images 4, 0 = (dark, dark); NDKL prefixes (1,0) and (1,0): KL ln 2 each
-    assert values["maxskew@2", "skin"] == pytest.approx(math.log(2))
-    assert values["ndkl@2", "skin"] == pytest.approx(math.log(2))
+    # skin: three queries retrieve one tone only (MaxSkew ln 2, NDKL prefixes (1,0) and (1,0):
+    # ln 2); "a man cooking" a balanced top 2: MaxSkew 0, NDKL (ln 2 / 1 + 0) / (1 + 1/log2 3)
+    balanced_ndkl = math.log(2) / (1 + 1 / math.log2(3))
+    assert values["maxskew@2", "skin"] == pytest.approx(3 / 4 * math.log(2))
+    assert values["ndkl@2", "skin"] == pytest.approx((3 * math.log(2) + balanced_ndkl) / 4)
+    # MinSkew, uniform: the other tone absent from a top 2 counts as 1 of 2 -> ln(.5/.5) = 0
+    assert values["minskew@2", "skin"] == pytest.approx(0.0)
+    # demographic parity: skin is dark, light, dark, light, dark -> q = (3/5, 2/5); the tops are
+    # (dark, dark) twice, (light, light), (dark, light)
+    ln = math.log
+    assert values["maxskew_parity@2", "skin"] == pytest.approx(
+        (2 * ln(5 / 3) + ln(5 / 2) + ln(5 / 4)) / 4)
+    # (dark, dark): min(ln(1/.6), ln(.5/.4)); (light, light) and (dark, light): ln(.5/.6)
+    assert values["minskew_parity@2", "skin"] == pytest.approx((2 * ln(5 / 4) + 2 * ln(5 / 6)) / 4)
+    mixed = (ln(5 / 3) + 0.5 * ln(25 / 24) / math.log2(3)) / (1 + 1 / math.log2(3))
+    assert values["ndkl_parity@2", "skin"] == pytest.approx(
+        (2 * ln(5 / 3) + ln(5 / 2) + mixed) / 4)
+    # gender is balanced among the ranked images: parity = uniform
+    assert values["maxskew_parity@2", "gender"] == pytest.approx(values["maxskew@2", "gender"])
+
+
+def test_a_query_naming_a_value_of_an_attribute_is_not_neutral_for_it():
+    captions = ["an old man cooking", "a young woman skiing", "an Asian man at a market",
+                "a black dog on a couch", "a dark-skinned person surfing", "a person cooking",
+                "Chinese food on a plate", "an old building"]
+    assert neutral_queries(True, captions, "age") == [
+        "an Asian man at a market", "a black dog on a couch", "a dark-skinned person surfing",
+        "a person cooking", "Chinese food on a plate", "an old building"]
+    assert neutral_queries(True, captions, "ethnicity") == [
+        c for c in captions if c != "an Asian man at a market"]
+    assert neutral_queries(True, captions, "skin") == [
+        c for c in captions if c != "a dark-skinned person surfing"]
+    assert neutral_queries(True, captions, "gender") == [
+        "a black dog on a couch", "a dark-skinned person surfing", "a person cooking",
+        "Chinese food on a plate", "an old building"]
 
 
 def test_sets_without_captions_use_the_neutral_prompts():
@@ -135,8 +189,8 @@ def test_markedness_per_subgroup():
                          "gender": pd.array(["female", "female", "male", None], dtype="string"),
                          "region": ["Africa", "Europe", "Africa", "Europe"]})
     images = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
-    prompts = {PERSON_PROMPT: [0.6, 0.6, 0.5], "a photo of a man": [0.0, 0.0, 1.0],
-               "a photo of a woman": [0.5, 0.7, 0.0],
+    prompts = {PERSON_PROMPT: [0.6, 0.6, 0.5], "a photo of a male person": [0.0, 0.0, 1.0],
+               "a photo of a female person": [0.5, 0.7, 0.0],
                "a photo of a person from Africa": [0.0, 0.9, 0.0],
                "a photo of a person from Europe": [0.0, 0.0, 0.4]}
     seen = []
@@ -184,5 +238,5 @@ def test_published_normalisation_changes_the_ranking_as_published():
     query = np.array([[0.8, 0.6]])
     # per row: image 2 (0.99), image 0 (0.8), image 1 (0.6) -> image 0 has rank 1
     assert target_ranks(query @ ranking_embeddings(raw).T, np.array([0])).tolist() == [1]
-    # divided by |row 0| = 1: image 2 (2.8), image 1 (1.8), image 0 (0.8) -> rank 2
+    # all divided by |row 1| = 3: image 2 (2.8/3), image 1 (1.8/3), image 0 (0.8/3) -> rank 2
     assert target_ranks(query @ ranking_embeddings(raw, True).T, np.array([0])).tolist() == [2]

@@ -6,7 +6,7 @@ from helpers import REPO
 from biasamp.metrics import NEEDS, SUITES, Direction, study_metrics
 
 # evaluation settings with symbolic cut-offs: the names come out as the README writes them
-SYMBOLIC = {"recall_k": ["k"], "bias_k": "k",
+SYMBOLIC = {"recall_k": ["k"], "bias_k": "k", "skew_targets": ["uniform", "parity"],
             "caption_scorers": ["bleu", "meteor", "rouge_l", "cider", "spice"]}
 
 
@@ -24,12 +24,16 @@ def test_suites_declare_directions_and_needs():
     for suite in SUITES:
         assert suite.needs <= NEEDS and suite.module.startswith("biasamp.metrics.")
         assert all(isinstance(m.direction, Direction) for m in suite.metrics(SYMBOLIC))
-    evaluation = {"recall_k": [1, 5], "bias_k": 10, "caption_scorers": ["bleu", "cider"]}
+    evaluation = {"recall_k": [1, 5], "bias_k": 10, "caption_scorers": ["bleu", "cider"],
+                  "skew_targets": ["uniform"]}
     without = {m.name for m in study_metrics(evaluation, captioning=False)}
     with_captions = {m.name for m in study_metrics(evaluation, captioning=True)}
-    assert {"recall@1", "recall@5", "maxskew@10", "mix_generated_share"} <= without
+    assert {"recall@1", "recall@5", "maxskew@10", "minskew@10", "mix_generated_share"} <= without
+    assert "maxskew_parity@10" not in without
     assert with_captions - without == {"bleu1", "bleu2", "bleu3", "bleu4", "cider",
-                                       "caption_gender_error", "caption_gender_neutral", "lic"}
+                                       "caption_gender_error", "caption_gender_neutral",
+                                       "caption_gender_ratio", "caption_gender_ratio_delta",
+                                       "lic"}
     assert {"biasamp_t2a", "biasamp_a2t", "biasamp", "zeroshot_accuracy"} <= without
     assert SUITES.get("captions").applies_to(writes_captions=True)
     assert not SUITES.get("captions").applies_to(writes_captions=False)

@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TINY_STUDY, copy_workflow, snakemake
+from helpers import TINY_STUDY, copy_workflow, evaluation_settings, snakemake
 
 from biasamp import tables, toyworld
 from biasamp.evaluate import ModelInputs
@@ -62,7 +62,7 @@ def test_caption_measurements_hand_computed():
         "skin": pd.array(["dark", "dark", "light", "light"], dtype="string"),
     })
     generated = ["a man riding a horse", "a man cooking", "a person skiing", "a woman surfing"]
-    inputs = ModelInputs(test, {"caption_scorers": ["bleu"]}, None, None,
+    inputs = ModelInputs(test, evaluation_settings(caption_scorers=["bleu"]), None, None,
                          written_captions=generated)
     values = {(m, g): v for m, g, v in SUITES.get("captions").measure(inputs)}
     # gender known for images 0-2: correct, error (says man), neutral; image 3 unknown
@@ -73,6 +73,13 @@ def test_caption_measurements_hand_computed():
     assert values["caption_gender_neutral", "skin:light"] == 1.0  # image 2 only
     assert ("caption_gender_error", "gender:male") in values and values[
         "caption_gender_error", "gender:male"] == 0.0
+    # Hendricks et al.'s ratio: captions naming a woman : a man = 0 : 2 (image 2 names none);
+    # the images are 2 women : 1 man -> Ratio Δ = 2 - 0
+    assert values["caption_gender_ratio", ""] == 0.0
+    assert values["caption_gender_ratio_delta", ""] == 2.0
+    assert values["caption_gender_ratio_delta", "skin:dark"] == 1.0  # 1 : 1 images, 0 : 2 said
+    assert np.isnan(values["caption_gender_ratio", "skin:light"])  # no caption names a man
+    assert ("caption_gender_ratio", "gender:male") not in values
     # image 0 matches a reference exactly; BLEU-4 of it alone is 1
     assert values["bleu4", "gender:male"] == pytest.approx(1.0)
     assert 0 < values["bleu4", ""] < 1

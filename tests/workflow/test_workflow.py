@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import TINY_STUDY, copy_workflow, planned_jobs, snakemake
+from helpers import TINY_STUDY, copy_workflow, evaluation_settings, planned_jobs, snakemake
 
 from biasamp import tables, wordlists
 from biasamp.metrics import study_metrics
@@ -26,7 +26,7 @@ def study(tmp_path_factory):
 def test_study_runs_end_to_end(study):
     table = tables.read(study / "results" / "metrics.csv")
     assert tuple(table.columns) == COLUMNS
-    evaluation = {"recall_k": [1, 5], "bias_k": 5}
+    evaluation = evaluation_settings(recall_k=[1, 5], bias_k=5)
     metrics = [m.name for m in study_metrics(evaluation, captioning=False)]
     assert set(table["metric"]) == set(metrics)
     assert sorted(table["ratio"].unique()) == [0, 0.5, 1]

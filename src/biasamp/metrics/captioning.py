@@ -197,11 +197,35 @@ def gender_outcomes(captions: Sequence[str], genders: Sequence) -> list[str | No
     return out
 
 
+def gender_ratios(outcomes: np.ndarray, genders: np.ndarray) -> tuple[float, float]:
+    """Hendricks et al.'s gender ratio over the images of known gender: the woman:man ratio of
+    the captions that name one gender (neither or both: left out), and the ratio of the
+    annotated genders of the same images minus it ("Ratio Δ" of their Table 1; NaN without a
+    caption naming a man or an image of a man).
+
+    >>> outcomes = np.array(["correct", "error", "correct", "neutral", "correct"], dtype=object)
+    >>> genders = np.array(["female", "female", "male", "male", "male"], dtype=object)
+    >>> gender_ratios(outcomes, genders)  # said: woman, man, man, -, man: 1/3; images: 2/3
+    (0.3333333333333333, 0.3333333333333333)
+    """
+    said_female = ((outcomes == "correct") & (genders == "female")) | (
+        (outcomes == "error") & (genders == "male"))
+    said_male = ((outcomes == "correct") & (genders == "male")) | (
+        (outcomes == "error") & (genders == "female"))
+    men, male_images = int(said_male.sum()), int((genders == "male").sum())
+    if not men or not male_images:
+        return float("nan"), float("nan")
+    predicted = float(said_female.sum()) / men
+    return predicted, float((genders == "female").sum()) / male_images - predicted
+
+
 def _metrics(evaluation: dict) -> list[Metric]:
     return [*(Metric(name, Direction.QUALITY) for scorer in evaluation["caption_scorers"]
               for name in SCORERS[scorer]),
             Metric("caption_gender_error", Direction.BIAS),
-            Metric("caption_gender_neutral", Direction.NEITHER)]
+            Metric("caption_gender_neutral", Direction.NEITHER),
+            Metric("caption_gender_ratio", Direction.NEITHER),
+            Metric("caption_gender_ratio_delta", Direction.NEITHER)]
 
 
 @SUITES.register("captions", needs=frozenset({"written_captions"}), metrics=_metrics)
@@ -219,10 +243,17 @@ def measure(inputs) -> list[tuple[str, str, float]]:
                                inputs.evaluation["caption_scorers"])
     genders = images["gender"].astype(object).where(images["gender"].notna(), None) \
         if "gender" in images else [None] * len(images)
+    genders = np.array(list(genders), dtype=object)
     outcomes = np.array(gender_outcomes(generated, list(genders)), dtype=object)
     for name, members in groups:
-        judged = outcomes[members & (outcomes != None)]  # noqa: E711  (elementwise)
-        if len(judged):
-            rows += [("caption_gender_error", name, float((judged == "error").mean())),
-                     ("caption_gender_neutral", name, float((judged == "neutral").mean()))]
+        known = members & (outcomes != None)  # noqa: E711  (elementwise)
+        judged = outcomes[known]
+        if not len(judged):
+            continue
+        rows += [("caption_gender_error", name, float((judged == "error").mean())),
+                 ("caption_gender_neutral", name, float((judged == "neutral").mean()))]
+        if not name.startswith("gender:"):  # within one gender the ratio means nothing
+            ratio, delta = gender_ratios(judged, genders[known])
+            rows += [("caption_gender_ratio", name, ratio),
+                     ("caption_gender_ratio_delta", name, delta)]
     return rows

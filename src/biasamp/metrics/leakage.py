@@ -25,21 +25,31 @@ import numpy as np
 
 from biasamp.metrics import SUITES, Direction, Metric
 from biasamp.metrics.amplification import GENDERS
-from biasamp.wordlists import FEMALE, MALE
+from biasamp.wordlists import FEMALE, MALE, NOT_GENDER
 
 SEEDS = (0, 1, 2, 3, 4)
 MIN_PER_GENDER = 10  # fewer images of either gender: no value
 _GENDER_WORD = re.compile(r"\b(" + "|".join(sorted(MALE | FEMALE)) + r")\b", re.IGNORECASE)
+_NOT_GENDER = re.compile("|".join(NOT_GENDER), re.IGNORECASE)  # phrases left as they are
 MASK = "genderword"
 
 
 def mask_gender(caption: str) -> str:
     """``caption`` with every word of the gender word lists replaced by one mask token.
 
+    Phrases in which a gender word names no gender (:data:`biasamp.wordlists.NOT_GENDER`: a
+    king size bed, spider-man) are left as they are.
+
     >>> mask_gender("A man and his dog")
     'A genderword and genderword dog'
+    >>> mask_gender("A woman on a King size bed")
+    'A genderword on a King size bed'
     """
-    return _GENDER_WORD.sub(MASK, caption)
+    out, last = [], 0
+    for kept in _NOT_GENDER.finditer(caption):
+        out += [_GENDER_WORD.sub(MASK, caption[last:kept.start()]), kept.group()]
+        last = kept.end()
+    return "".join(out) + _GENDER_WORD.sub(MASK, caption[last:])
 
 
 def leakage_score(probabilities: np.ndarray, labels: np.ndarray) -> float:
