@@ -124,6 +124,10 @@ def caption_scores(candidates: Sequence[str], references: Sequence[Sequence[str]
     """``(metric, group, value)`` of every scorer for every group with members and references
     (``groups``: name and boolean mask over the images, as :func:`biasamp.metrics.subgroups`)."""
     has_refs = np.array([len(r) > 0 for r in references], dtype=bool)
+    scored = [(name, np.flatnonzero(mask & has_refs)) for name, mask in groups]
+    scored = [(name, ids) for name, ids in scored if len(ids)]
+    if not scored:
+        return []
     tokens = ptb_tokenize([*candidates, *(r for refs in references for r in refs)])
     res = {i: [tokens[i]] for i in range(len(candidates))}
     gts, at = {}, len(candidates)
@@ -131,8 +135,6 @@ def caption_scores(candidates: Sequence[str], references: Sequence[Sequence[str]
         # METEOR's input protocol separates fields with '|||'
         gts[i] = [t.replace("|||", " ") for t in tokens[at:at + len(refs)]]
         at += len(refs)
-    scored = [(name, np.flatnonzero(mask & has_refs)) for name, mask in groups]
-    scored = [(name, ids) for name, ids in scored if len(ids)]
     everyone = np.flatnonzero(has_refs)
     rows = []
     with _java_on_path():
