@@ -84,6 +84,7 @@ def vocabulary_file() -> tuple[Path, int]:
         with atomic_path(path, unique=True) as partial, open(partial, "wb") as raw, \
                 gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
             out.write(text)
-    from open_clip.tokenizer import SimpleTokenizer
+    from biasamp.openclip import import_open_clip
 
-    return path, max(SimpleTokenizer(bpe_path=str(path)).encoder.values()) + 1
+    tokenizer = import_open_clip().tokenizer.SimpleTokenizer(bpe_path=str(path))
+    return path, max(tokenizer.encoder.values()) + 1

@@ -69,3 +69,19 @@ def evaluation_settings(**overrides) -> dict:
     config = {"datasets": {"toy": {"kind": "toy"}}, "generators": {"g": {"kind": "toy"}},
               "models": {"clip": {"kind": "clip"}}, "evaluation": overrides}
     return validate_config(config)["evaluation"]
+
+
+def loaded_libraries(workdir: Path) -> dict[str, set[str]]:
+    """Rule -> the heavy libraries its jobs imported, from the last line each job writes to its
+    log (:mod:`biasamp.joblog`); every job log must have it."""
+    loaded: dict[str, set[str]] = {}
+    for log in (workdir / "results" / "logs").rglob("*.log"):
+        relative = log.relative_to(workdir / "results" / "logs")
+        rule = relative.parts[0].removesuffix(".log")
+        if rule == "evaluate" and log.name == "mix.log":
+            rule = "evaluate_mix"
+        found = re.findall(r"heavy libraries loaded: (.*)$", log.read_text(), re.M)
+        assert found, f"{log} has no line naming the libraries the job loaded"
+        names = set() if found[-1] == "none" else set(found[-1].split(", "))
+        loaded.setdefault(rule, set()).update(names)
+    return loaded

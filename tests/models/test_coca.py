@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TINY_STUDY, copy_workflow, evaluation_settings, snakemake
+from helpers import TINY_STUDY, copy_workflow, evaluation_settings, loaded_libraries, snakemake
 
 from biasamp import tables, toyworld
 from biasamp.evaluate import ModelInputs
@@ -114,6 +114,8 @@ def test_a_captioner_in_the_study(tmp_path):
     log = (workdir / "results/logs/caption/toy/evaluation/toy-amplify/ratio~1/seed~0/coca/"
            "test.log").read_text()
     assert "(cpu, 2 threads)" in log  # evaluation.threads
+    loaded = loaded_libraries(workdir)  # decoding is ours: open_clip without transformers
+    assert not {"transformers", "open_clip_train"} & (loaded["caption"] | loaded["evaluate"])
     for name in ("bleu4", "caption_gender_error"):
         assert (workdir / "results" / "figures" / f"{name}.png").stat().st_size > 0
     assert np.isfinite(coca["value"].dropna()).all()

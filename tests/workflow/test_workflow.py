@@ -6,7 +6,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import TINY_STUDY, copy_workflow, evaluation_settings, planned_jobs, snakemake
+from helpers import (
+    TINY_STUDY,
+    copy_workflow,
+    evaluation_settings,
+    loaded_libraries,
+    planned_jobs,
+    snakemake,
+)
 
 from biasamp import tables, wordlists
 from biasamp.metrics import study_metrics
@@ -68,6 +75,18 @@ def test_study_runs_end_to_end(study):
     assert sorted(p.name for p in model_dir.iterdir()) == ["model.pt"]
     train_log = study / "results/logs/train/toy/models/toy-amplify/ratio~0.5/seed~0/clip.log"
     assert "Train Epoch: 0" in train_log.read_text()
+
+
+def test_each_rule_imports_only_the_libraries_it_uses(study):
+    loaded = loaded_libraries(study)
+    assert {"prepare", "generate", "mix", "evaluate_mix", "train", "evaluate", "aggregate",
+            "trends", "plot", "provenance"} <= set(loaded)
+    model = {"torch", "torchvision", "torchvision.models", "open_clip", "scipy", "sklearn"}
+    assert loaded["train"] <= model | {"open_clip_train"}  # no transformers, no diffusers
+    assert loaded["evaluate"] <= model  # nor the trainer
+    for rule in ("prepare", "generate", "mix", "evaluate_mix", "aggregate", "trends", "plot",
+                 "provenance"):  # a toy generator renders without torch
+        assert "torch" not in loaded[rule], rule
 
 
 def test_a_finished_study_schedules_nothing(study):

@@ -24,6 +24,7 @@ from biasamp.models.open_clip_trainer import (
     register_model_configs,
     run_key,
 )
+from biasamp.openclip import import_open_clip
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +143,12 @@ class Clip:
 
     @classmethod
     def load(cls, model_path: str, device: str = "cpu") -> Clip:
-        import open_clip
         import torch
 
-        register_model_configs()
         with reading(model_path, "model file", REBUILD):
             checkpoint = torch.load(model_path, map_location="cpu", weights_only=True)
+        open_clip = import_open_clip(checkpoint["arch"])
+        register_model_configs()
         model, _, preprocess = open_clip.create_model_and_transforms(checkpoint["arch"])
         model.load_state_dict(checkpoint["state_dict"])
         model.to(device).eval()

@@ -24,6 +24,7 @@ import pandas as pd
 from biasamp import manifest
 from biasamp.fingerprint import code_fingerprint
 from biasamp.imagestore import ImageReader
+from biasamp.openclip import import_open_clip
 from biasamp.seeding import derive_seed
 from biasamp.toy_vocabulary import TOY_VOCABULARY, vocabulary_file
 
@@ -59,7 +60,7 @@ def register_model_configs() -> None:
     toy vocabulary gets its tokenizer file and vocabulary size filled in."""
     import tempfile
 
-    import open_clip
+    open_clip = import_open_clip()
 
     folder = Path(tempfile.mkdtemp(prefix="biasamp-model-configs-"))
     for source in MODEL_CONFIGS.glob("*.json"):
@@ -242,9 +243,10 @@ def run_trainer(kind: str, settings: dict, mix_manifest: str, work: str, seed: i
     """
     import importlib
 
-    import open_clip as trainer_losses
-    import open_clip_train.main as trainer
     import torch
+
+    trainer_losses = import_open_clip(settings["arch"])
+    import open_clip_train.main as trainer
 
     check_seams()
     module, _, name = kind.partition(":")
