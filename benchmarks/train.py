@@ -33,7 +33,7 @@ from PIL import Image
 from biasamp import manifest
 from biasamp.config import validate_config
 from biasamp.imagestore import ShardWriter
-from biasamp.models.clip import _register_model_configs, run_trainer
+from biasamp.models.open_clip_trainer import register_model_configs, run_trainer
 
 
 def synthetic_mix(folder: Path, n: int, size: int) -> Path:
@@ -122,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    _register_model_configs()
+    register_model_configs()
     n = args.images or 30 * args.batch_size
     with tempfile.TemporaryDirectory() as folder:
         mix = synthetic_mix(Path(folder), n, args.image_size)

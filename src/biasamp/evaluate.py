@@ -136,11 +136,11 @@ def read_written_captions(path: str, ids: pd.Series) -> list[str]:
 def evaluate_model(
     model_settings: dict, model_path: str, dataset_manifest: str, evaluation: dict,
     keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
-    threads: int = 1, mix_manifest: str | None = None,
+    threads: int = 1, mix_manifest: str | None = None, workers: int = 0,
 ) -> pd.DataFrame:
     """Measure the model at ``model_path`` (trained on ``mix_manifest``) on the test images of
     ``dataset_manifest`` with every suite that applies to it; write the tidy rows to
-    ``out_metrics``."""
+    ``out_metrics``. ``workers`` DataLoader processes decode the images."""
     import torch
 
     torch.set_num_threads(threads)
@@ -149,7 +149,8 @@ def evaluate_model(
     written = read_written_captions(captions_csv, images["id"]) if captions_csv else None
     model, batch = kind.load(model_path, device), evaluation["batch_size"]
     inputs = ModelInputs(images, evaluation,
-                         lambda frame: model.encode_images(frame, batch, normalize=False),
+                         lambda frame: model.encode_images(frame, batch, normalize=False,
+                                                           workers=workers),
                          lambda texts: model.encode_texts(texts, batch), written, mix_manifest)
     frame = tables.measurements(keys, measure_model(inputs, kind.writes_captions))
     tables.write(frame, out_metrics)

@@ -104,11 +104,12 @@ def evaluation_images(wildcards):
 
 def evaluation_settings():
     """The evaluate jobs' slice of the config: what can change a result (adding an evaluation
-    set reruns nothing; threads and batch size are the scripts' to read, not params)."""
+    set reruns nothing; threads, workers and batch size are the scripts' to read, not
+    params)."""
     return {
         k: v
         for k, v in config["evaluation"].items()
-        if k not in ("sets", "threads", "batch_size")
+        if k not in ("sets", "threads", "batch_size", "workers")
     }
 
 

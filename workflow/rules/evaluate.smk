@@ -9,7 +9,7 @@ rule caption:
         f"results/logs/caption/{EVALUATION.removeprefix('results/')}/{{model}}/{{evalset}}.log",
     conda:
         ENV
-    threads: config["evaluation"]["threads"]
+    threads: config["evaluation"]["threads"] + config["evaluation"]["workers"]
     resources:
         gpu=lambda wildcards: min(model_settings(wildcards)["gpus"], 1),
     params:
@@ -33,7 +33,9 @@ rule evaluate:
         f"results/logs/evaluate/{EVALUATION.removeprefix('results/')}/{{model}}/{{evalset}}.log",
     conda:
         ENV
-    threads: config["evaluation"]["threads"]
+    threads: config["evaluation"]["threads"] + config["evaluation"]["workers"]
+    resources:
+        gpu=lambda wildcards: min(model_settings(wildcards)["gpus"], 1),
     params:
         settings=model_params,
         evaluation=evaluation_settings(),

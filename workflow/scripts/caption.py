@@ -15,5 +15,6 @@ write_captions(
     batch_size=snakemake.config["evaluation"]["batch_size"],  # not a param: no result changes
     out_csv=snakemake.output.captions,
     device=device,
-    threads=snakemake.threads,
+    threads=max(1, snakemake.threads - snakemake.config["evaluation"]["workers"]),
+    workers=snakemake.config["evaluation"]["workers"],  # no result changes
 )

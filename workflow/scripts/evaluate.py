@@ -2,6 +2,10 @@ from biasamp.joblog import start
 
 start(snakemake.log[0])
 
+from biasamp.gpus import claim
+
+device = "cuda" if claim(snakemake.resources.gpu) else "cpu"  # before anything touches CUDA
+
 from biasamp.evaluate import evaluate_model
 
 evaluate_model(
@@ -15,5 +19,7 @@ evaluate_model(
     out_metrics=snakemake.output.metrics,
     captions_csv=snakemake.input.captions or None,
     mix_manifest=snakemake.input.mix,
-    threads=snakemake.threads,
+    device=device,
+    threads=max(1, snakemake.threads - snakemake.config["evaluation"]["workers"]),
+    workers=snakemake.config["evaluation"]["workers"],  # decoding processes: no result changes
 )

@@ -73,6 +73,26 @@ def check(settings: dict) -> list[tuple[str, str]]:
     return []
 
 
+# training precision -> the dtype evaluation autocasts to on a GPU (fp32: none)
+AUTOCAST = {"amp": "float16", "fp16": "float16", "amp_bf16": "bfloat16", "bf16": "bfloat16"}
+
+
+class EvaluationImages:
+    """A map-style dataset of a frame's images, preprocessed (a DataLoader's source; each
+    worker opens its own archive handles)."""
+
+    def __init__(self, frame: pd.DataFrame, preprocess):
+        self.locations = list(zip(frame["image_path"], frame["image_offset"],
+                                  frame["image_length"], strict=True))
+        self.preprocess, self.reader = preprocess, ImageReader()
+
+    def __len__(self) -> int:
+        return len(self.locations)
+
+    def __getitem__(self, index: int):
+        return self.preprocess(self.reader.read(*self.locations[index]))
+
+
 @MODELS.register("clip", schema=SCHEMA, check=check)
 class Clip:
     """A CLIP model (image and text towers) from open_clip."""
@@ -82,6 +102,28 @@ class Clip:
     def __init__(self, model, preprocess, tokenizer, device):
         self.model, self.preprocess, self.tokenizer, self.device = (
             model, preprocess, tokenizer, device)
+        self.precision = "fp32"  # as trained: autocast on a GPU follows it
+
+    def autocast(self):
+        """Autocast to the precision the model was trained in, on a GPU; fp32 on a CPU."""
+        import contextlib
+
+        import torch
+
+        dtype = AUTOCAST.get(self.precision)
+        if dtype is None or not str(self.device).startswith("cuda"):
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=getattr(torch, dtype))
+
+    def image_batches(self, frame: pd.DataFrame, batch_size: int, workers: int = 0):
+        """Preprocessed image tensors of ``frame``'s rows, in order, ``batch_size`` at a time,
+        decoded by ``workers`` DataLoader processes (0: this one)."""
+        from torch.utils.data import DataLoader
+
+        images = EvaluationImages(frame, self.preprocess)
+        return DataLoader(images, batch_size=batch_size, num_workers=workers, shuffle=False,
+                          pin_memory=str(self.device).startswith("cuda"),
+                          persistent_workers=False)
 
     @staticmethod
     def trainer_options(settings: dict) -> list[str]:
@@ -152,29 +194,27 @@ class Clip:
         model, _, preprocess = open_clip.create_model_and_transforms(checkpoint["arch"])
         model.load_state_dict(checkpoint["state_dict"])
         model.to(device).eval()
-        return cls(model, preprocess, open_clip.get_tokenizer(checkpoint["arch"]), device)
+        loaded = cls(model, preprocess, open_clip.get_tokenizer(checkpoint["arch"]), device)
+        loaded.precision = checkpoint.get("settings", {}).get("precision", "fp32")
+        return loaded
 
     def encode_images(self, frame: pd.DataFrame, batch_size: int = 256,
-                      normalize: bool = True) -> np.ndarray:
+                      normalize: bool = True, workers: int = 0) -> np.ndarray:
         import torch
 
-        reader, chunks = ImageReader(), []
-        locations = list(zip(frame["image_path"], frame["image_offset"],
-                             frame["image_length"], strict=True))
-        with torch.inference_mode():
-            for start in range(0, len(locations), batch_size):
-                batch = torch.stack([self.preprocess(reader.read(*loc))
-                                     for loc in locations[start:start + batch_size]])
-                chunks.append(self.model.encode_image(batch.to(self.device), normalize=normalize))
-        reader.close()
-        return torch.cat(chunks).float().cpu().numpy()
+        chunks = []
+        with torch.inference_mode(), self.autocast():
+            for batch in self.image_batches(frame, batch_size, workers):
+                chunks.append(self.model.encode_image(batch.to(self.device, non_blocking=True),
+                                                      normalize=normalize).float())
+        return torch.cat(chunks).cpu().numpy() if chunks else np.zeros((0, 0), np.float32)
 
     def encode_texts(self, captions: list[str], batch_size: int = 256) -> np.ndarray:
         import torch
 
         chunks = []
-        with torch.inference_mode():
+        with torch.inference_mode(), self.autocast():
             for start in range(0, len(captions), batch_size):
                 tokens = self.tokenizer(captions[start:start + batch_size]).to(self.device)
-                chunks.append(self.model.encode_text(tokens, normalize=True))
-        return torch.cat(chunks).float().cpu().numpy()
+                chunks.append(self.model.encode_text(tokens, normalize=True).float())
+        return torch.cat(chunks).cpu().numpy()

@@ -14,7 +14,6 @@ import logging
 
 import pandas as pd
 
-from biasamp.imagestore import ImageReader
 from biasamp.models import MODELS
 from biasamp.models.clip import SCHEMA as CLIP_SCHEMA
 from biasamp.models.clip import Clip
@@ -79,7 +78,8 @@ class CoCa(Clip):
             nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
         nn.init.normal_(decoder.text_projection, std=attn_std)
 
-    def caption(self, frame: pd.DataFrame, batch_size: int, settings: dict) -> list[str]:
+    def caption(self, frame: pd.DataFrame, batch_size: int, settings: dict,
+                workers: int = 0) -> list[str]:
         """One caption per image of ``frame``, by beam search (``beams``, at most
         ``caption_tokens`` tokens, from the model's settings)."""
         import torch
@@ -89,14 +89,10 @@ class CoCa(Clip):
         tokenizer = self.tokenizer
         # the prefix (start token + generated ones) must fit the decoder's context
         max_tokens = min(max_tokens, self.model.text.context_length - 1)
-        reader, out = ImageReader(), []
-        locations = list(zip(frame["image_path"], frame["image_offset"], frame["image_length"],
-                             strict=True))
-        with torch.inference_mode():
-            for start in range(0, len(locations), batch_size):
-                images = torch.stack([self.preprocess(reader.read(*loc))
-                                      for loc in locations[start:start + batch_size]])
-                latent, embs = self.model._encode_image(images.to(self.device))
+        out = []
+        with torch.inference_mode(), self.autocast():
+            for images in self.image_batches(frame, batch_size, workers):
+                latent, embs = self.model._encode_image(images.to(self.device, non_blocking=True))
 
                 def next_log_probs(rows, prefixes, latent=latent, embs=embs):
                     rows = rows.to(self.device)
@@ -108,5 +104,4 @@ class CoCa(Clip):
                                         tokenizer.eot_token_id, beams, max_tokens)
                 # one line each: a barely trained decoder can emit any byte, newlines included
                 out += [" ".join(tokenizer.decode(seq).split()) for seq in sequences]
-        reader.close()
         return out
