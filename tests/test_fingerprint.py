@@ -32,7 +32,7 @@ def test_a_registry_does_not_pull_in_every_entry():
 def test_a_scripts_modules_are_read_from_its_imports():
     scripts = REPO / "workflow" / "scripts"
     assert script_modules(scripts / "evaluate.py") == ("biasamp", "biasamp.evaluate",
-                                                       "biasamp.joblog")
+                                                       "biasamp.gpus", "biasamp.joblog")
     assert script_modules(scripts / "train.py") == ("biasamp", "biasamp.gpus", "biasamp.joblog",
                                                     "biasamp.models")
 
