@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
 from biasamp import wordlists
+from biasamp.metrics import captioning
 
 LIBRARIES = ("biasamp", "torch", "torchvision", "open_clip_torch", "diffusers", "transformers",
              "snakemake", "numpy", "pandas", "scikit-learn", "pycocotools", "pycocoevalcap",
@@ -30,23 +30,12 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def java_version() -> str | None:
-    """The first line of ``java -version`` of the Java the caption scorers run on."""
-    from biasamp.metrics.captioning import java
-
-    executable = java()
-    if executable is None:
-        return None
-    done = subprocess.run([executable, "-version"], capture_output=True, text=True, check=False)
-    return (done.stderr or done.stdout).strip().splitlines()[0] if done.returncode == 0 else None
-
-
 def write_provenance(config: dict, out_path: str) -> None:
     record = {
         "config": config,
         "word_lists": {"version": wordlists.VERSION, **wordlists.lists()},
         "python": platform.python_version(),
         "libraries": library_versions(),
-        "java": java_version(),
+        "java": captioning.java_version(),
     }
     Path(out_path).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

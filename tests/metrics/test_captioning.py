@@ -77,6 +77,11 @@ def test_ptb_tokenization_as_the_coco_server_sees_it():
         "a man 's bike here", "", "spider-man at the beach"]
 
 
+def test_line_breaks_of_any_kind_keep_each_text_on_its_line():
+    texts = ["a dog\r\non a beach", "two\u2028cats", "a man\x0bsurfing", "the end"]
+    assert ptb_tokenize(texts) == ["a dog on a beach", "two cats", "a man surfing", "the end"]
+
+
 def test_an_exact_copy_scores_one_whatever_its_case_and_punctuation():
     rows = caption_scores(["A dog runs in the park."],
                           [["a dog runs in the park", "a puppy is running outside"]],
@@ -137,7 +142,12 @@ def test_spice_without_its_corenlp_jars_stops_the_run_naming_them(monkeypatch, t
     assert "stanford-corenlp-full-2015-12-09.zip" in message
     for name in captioning.SPICE_CORENLP:
         (tmp_path / "spice" / "lib" / name).write_bytes(b"")
+    monkeypatch.setattr(captioning, "java_version", lambda: 'openjdk version "1.8.0_392"')
     validate_config(captioner_config(caption_scorers=["bleu", "spice"]))
+    # SPICE's cache fails on Java 16 and later: stopped before any job, saying so
+    monkeypatch.setattr(captioning, "java_version", lambda: 'openjdk version "17.0.15"')
+    with pytest.raises(ConfigError, match=r"SPICE 1.0 fails on Java 17.*Java 8"):
+        validate_config(captioner_config(caption_scorers=["spice"]))
     # off by default
     assert validate_config(captioner_config())["evaluation"]["caption_scorers"] == [
         "bleu", "meteor", "rouge_l", "cider"]

@@ -87,3 +87,28 @@ def test_the_estimators_are_chosen_by_the_evaluation_settings():
     for group in ("gender:female", "gender:male"):
         assert published["person_preference", group] == pytest.approx(
             exact["person_preference", group], abs=0.05)
+
+
+def test_balanced_person_preference_is_used_when_chosen(monkeypatch):
+    from biasamp.metrics import markedness
+
+    images = pd.DataFrame({"caption": "", "gender": ["female"] * 2 + ["male"] * 4})
+    emb, prompts = unit_rows(6, 4, 2), unit_rows(3, 4, 3)
+    calls = []
+    monkeypatch.setattr(markedness, "balanced_preference",
+                        lambda preferred, members, draws, rng: calls.append(draws) or {
+                            value: -1.0 for value in members})
+
+    def rows(**settings):
+        inputs = ModelInputs(images, evaluation_settings(**settings), lambda frame: emb,
+                             lambda texts: prompts[:len(texts)])
+        return {(m, g): v for m, g, v in SUITES.get("markedness").measure(inputs)}
+
+    assert rows()["person_preference", "gender:male"] >= 0 and calls == []
+    assert rows(person_preference="balanced", markedness_draws=7)[
+        "person_preference", "gender:male"] == -1.0 and calls == [7]
+
+
+def test_one_image_has_no_published_self_similarity_either():
+    assert np.isnan(sampled_self_similarity(unit_rows(1, 4, 0), 22, 10,
+                                            np.random.default_rng(0)))

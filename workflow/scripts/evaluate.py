@@ -5,6 +5,9 @@ start(snakemake.log[0])
 from biasamp.gpus import claim
 
 device = "cuda" if claim(snakemake.resources.gpu) else "cpu"  # before anything touches CUDA
+# decoding processes (no result changes), within the cores the job got: Snakemake scales a
+# job's threads down to --cores, and one core stays with the compute threads
+WORKERS = min(snakemake.config["evaluation"]["workers"], max(0, snakemake.threads - 1))
 
 from biasamp.evaluate import evaluate_model
 
@@ -20,6 +23,6 @@ evaluate_model(
     captions_csv=snakemake.input.captions or None,
     mix_manifest=snakemake.input.mix,
     device=device,
-    threads=max(1, snakemake.threads - snakemake.config["evaluation"]["workers"]),
-    workers=snakemake.config["evaluation"]["workers"],  # decoding processes: no result changes
+    threads=max(1, snakemake.threads - WORKERS),
+    workers=WORKERS,
 )

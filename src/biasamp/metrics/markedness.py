@@ -45,8 +45,9 @@ def self_similarity(embeddings: np.ndarray) -> float:
 def sampled_self_similarity(embeddings: np.ndarray, sample: int, draws: int,
                             rng: np.random.Generator) -> float:
     """The published estimator: mean over ``draws`` of the mean cosine similarity over the
-    pairs i < j of ``sample`` rows drawn with replacement (NaN for an empty group)."""
-    if len(embeddings) == 0 or sample < 2:
+    pairs i < j of ``sample`` rows drawn with replacement (NaN for fewer than two rows, as
+    the exact mean)."""
+    if len(embeddings) < 2 or sample < 2:
         return float("nan")
     pairs, total = sample * (sample - 1) / 2, 0.0
     for start in range(0, draws, CHUNK):
