@@ -95,18 +95,21 @@ def requirement_problems(scorers: Sequence[str], key: str) -> list[str]:
     problems = []
     if scorers and java() is None:
         problems.append(f"config key '{key}': no Java found; {JAVA_HELP}")
+    if "spice" not in scorers:  # `java -version` only when SPICE needs it: every job validates
+        return problems
     major = java_major()
-    if "spice" in scorers and major is not None and major >= 16:
+    if major is not None and major >= 16:
         problems.append(
             f"config key '{key}': SPICE 1.0 fails on Java {major} (its cache needs Java 8 to "
             f"15: on 16 and later it stops with InaccessibleObjectException); put a Java 8 "
             f"`java` first on the PATH, or remove 'spice' from the scorers")
-    if "spice" in scorers and missing_spice_files():
-        files = ", ".join(str(p) for p in missing_spice_files())
+    missing = missing_spice_files()
+    if missing:
         problems.append(
-            f"config key '{key}': SPICE needs {files}, which pycocoevalcap downloads on first "
-            f"use and cannot offline; copy both jars from {SPICE_CORENLP_SOURCE} into "
-            f"{missing_spice_files()[0].parent}, or remove 'spice' from the scorers")
+            f"config key '{key}': SPICE needs {', '.join(str(p) for p in missing)}, which "
+            f"pycocoevalcap downloads on first use and cannot offline; copy both jars from "
+            f"{SPICE_CORENLP_SOURCE} into {missing[0].parent}, or remove 'spice' from the "
+            f"scorers")
     return problems
 
 
