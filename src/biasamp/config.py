@@ -66,9 +66,11 @@ def _check(instance: dict, schema: dict, prefix: str) -> None:
     raise ConfigError(f"config key '{path or '<top level>'}': {error.message}")
 
 
-def _entry_problems(section: str, name: str, entry: dict, registry) -> list[str]:
+def _entry_problems(section: str, name: str, entry: dict, registry,
+                    check_files: bool = True) -> list[str]:
     """Check one entry against the schema of its kind (filling defaults; a schema error
-    raises) and return what its kind's own check finds (missing data files, ...)."""
+    raises) and return what its kind's own check finds (missing data files, ...), unless
+    ``check_files`` is false."""
     kind = entry["kind"]
     if kind not in registry:
         raise ConfigError(
@@ -80,7 +82,7 @@ def _entry_problems(section: str, name: str, entry: dict, registry) -> list[str]
     schema.setdefault("properties", {})["kind"] = {"const": kind}
     _check(entry, schema, f"{section}.{name}")
     return [f"config key '{section}.{name}.{key}': {message}"
-            for key, message in (spec.check(entry) if spec.check else [])]
+            for key, message in (spec.check(entry) if spec.check and check_files else [])]
 
 
 def validate_entry(section: str, name: str, entry: dict) -> dict:
@@ -97,8 +99,10 @@ def validate_entry(section: str, name: str, entry: dict) -> dict:
     return canonical(entry)
 
 
-def validate_config(config: dict) -> dict:
-    """Validate ``config`` in place (filling defaults) and return it.
+def validate_config(config: dict, check_files: bool = True) -> dict:
+    """Validate ``config`` in place (filling defaults) and return it. ``check_files=False``
+    leaves out what needs the data, weights and tools to be there (planning a study before
+    fetching them).
 
     >>> cfg = validate_config({"datasets": {"toy": {"kind": "toy"}},
     ...     "generators": {"amp": {"kind": "toy"}}, "models": {"clip": {"kind": "clip"}}})
@@ -113,8 +117,10 @@ def validate_config(config: dict) -> dict:
     missing = []  # data the entries point to that is not there: all named in one message
     for section, (entries, registry) in sections.items():
         for name, entry in entries.items():
-            missing += _entry_problems(section, name, entry, registry)
-    missing += compatibility_problems(config) + tool_problems(config)
+            missing += _entry_problems(section, name, entry, registry, check_files)
+    missing += compatibility_problems(config)
+    if check_files:
+        missing += tool_problems(config)
     if missing:
         raise ConfigError("\n".join(missing))
     for i, ratio in enumerate(config["ratios"]):

@@ -155,3 +155,8 @@ def read_many(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """Concatenate manifests (e.g. the shards of one generator) in the order given."""
     frames = [read(p) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REQUIRED)
+
+
+def gather(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> None:
+    """Write the manifests ``paths`` (a generator's shards) as one manifest, in their order."""
+    write(read_many(paths), out)

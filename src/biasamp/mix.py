@@ -87,11 +87,13 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
 
 
 def write_mix(
-    dataset_manifest: str, generated_manifests: list[str], ratio: float, seed: int,
+    dataset_manifest: str, generated_manifest: str | None, ratio: float, seed: int,
     out_manifest: str,
 ) -> None:
-    mixed = mix(manifest.read(dataset_manifest), manifest.read_many(generated_manifests),
-                ratio, seed)
+    """Write the mix of ``ratio`` and ``seed``; ``generated_manifest`` (a generator's gathered
+    shards) is None at ratio 0."""
+    generated = manifest.read_many([generated_manifest] if generated_manifest else [])
+    mixed = mix(manifest.read(dataset_manifest), generated, ratio, seed)
     manifest.write(mixed, out_manifest)
     log.info("mix ratio=%g seed=%d: %d images, %d generated", ratio, seed, len(mixed),
              int((mixed["source"] == "generated").sum()))

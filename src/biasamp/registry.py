@@ -32,6 +32,10 @@ class Kind:
     # dataset kinds: the number of training images, where the settings fix it (None: known
     # only once prepared); validation checks every model's batch against it
     train_size: Callable[[dict], int] | None = None
+    # dataset kinds: images per split as the dataset is published, and the source saying so
+    # (None: unknown until prepared); ``python -m biasamp.plan`` sizes a study with it before
+    # the data is fetched
+    published_sizes: Callable[[dict], tuple[dict[str, int], str]] | None = None
     # generator kinds: the dataset kinds whose captions it can render (None: any)
     datasets: tuple[str, ...] | None = None
 

@@ -34,15 +34,15 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
     from biasamp.study import ratio_label
 
     data = Path(root) / dataset / "data" / "manifest.parquet"
-    shards = sorted((Path(root) / dataset / "generated" / generator).glob("shard-*.parquet")) \
-        if ratio else []
+    generated = Path(root) / dataset / "generated" / generator / "manifest.parquet" \
+        if ratio else None
     folder = Path(root) / dataset / (generator or "real") / f"ratio~{ratio_label(ratio)}" \
         / f"seed~{seed}"
     folder.mkdir(parents=True, exist_ok=True)
     keys = {"dataset": dataset, "generator": generator or "", "ratio": float(ratio),
             "seed": seed, "model": "", "evalset": ""}
     mix = folder / "mix.parquet"
-    write_mix(str(data), [str(s) for s in shards], float(ratio), seed, str(mix))
+    write_mix(str(data), generated and str(generated), float(ratio), seed, str(mix))
     measure_mix(str(mix), keys, str(folder / "mix_metrics.csv"))
     frames = [tables.read(folder / "mix_metrics.csv")]
     evaluation = {k: v for k, v in config["evaluation"].items() if k not in ("sets", "threads")}
@@ -78,6 +78,7 @@ def run_study(config: dict, root: str, processes: int = 1) -> pd.DataFrame:
 def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
     import torch
 
+    from biasamp import manifest
     from biasamp.config import validate_config
     from biasamp.datasets import prepare
     from biasamp.generate import generate_shard
@@ -100,6 +101,8 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
                     generate_shard(generator, name, str(data), shard, config["seed"],
                                    str(folder / f"shard-{shard}.parquet"),
                                    str(folder / f"shard-{shard}.tar"), plan)
+                manifest.gather([folder / f"shard-{k}.parquet" for k in range(generator["shards"])],
+                                folder / "manifest.parquet")
         units += [(dataset, None if ratio == 0 else name, ratio, seed)
                   for ratio in config["ratios"] for seed in config["seeds"]
                   for name in ([None] if ratio == 0 else config["generators"])]

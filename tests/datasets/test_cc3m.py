@@ -11,11 +11,12 @@ from helpers import REPO, copy_workflow, planned_jobs, snakemake
 from helpers.data import CAPTIONS, fairface_labels, phase_entry, write_shard
 
 from biasamp import manifest
-from biasamp.config import ConfigError, validate_entry
+from biasamp.config import ConfigError, validate_config, validate_entry
 from biasamp.datasets import prepare
 from biasamp.evaluate import mix_measurements
 from biasamp.imagestore import ImageReader
 from biasamp.mix import mix
+from biasamp.plan import job_counts
 
 
 @pytest.fixture(scope="module")
@@ -129,4 +130,6 @@ def test_paper_config_plans_the_whole_study(shards, tmp_path):
     jobs = planned_jobs(snakemake(workdir, "-n"))
     seconds = time.perf_counter() - start
     assert jobs["generate"] == 3300 and jobs["train"] == 18 and jobs["evaluate"] == 54
+    # what `python -m biasamp.plan` sizes the study with
+    assert jobs == job_counts(validate_config(paper))
     print(f"dry run of the CC3M study: {seconds:.1f} s")  # the workflow-overhead target

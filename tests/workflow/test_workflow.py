@@ -134,11 +134,11 @@ ARCHIVE = "results/toy/data/images.tar"
     # a deleted model is retrained and re-evaluated
     (MODEL, {"train": 1, "evaluate": 1, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # a deleted archive of generated images is generated again, and what used it redone
-    (SHARD, {"generate": 1, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
+    (SHARD, {"generate": 1, "gather_generated": 1, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
              "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # the dataset's archive is an output like its manifest: prepared again
-    (ARCHIVE, {"prepare_archived": 1, "generate": 2, "mix": 3, "evaluate_mix": 3, "train": 3,
-               "evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
+    (ARCHIVE, {"prepare_archived": 1, "generate": 2, "gather_generated": 1, "mix": 3,
+               "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
 ])
 def test_a_deleted_intermediate_is_rebuilt(study, path, expected):
     target = study / path
@@ -182,8 +182,8 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
 def test_editing_a_generator_kind_reruns_its_shards_only(study):
     jobs = planned_with(study, "src/biasamp/generators/toy.py", appended("a fix to the kind"))
     # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none)
-    assert jobs == {"generate": 2, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
-                    "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
+    assert jobs == {"generate": 2, "gather_generated": 1, "mix": 2, "evaluate_mix": 2,
+                    "train": 2, "evaluate": 2, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
 
 
 def test_editing_another_kinds_code_reruns_nothing(study):

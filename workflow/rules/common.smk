@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints, paths and every input function of the workflow.
 # (The Snakefile puts the package in src/ on the path, before the config is read.)
+import functools
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -127,6 +128,7 @@ MIX_SUITE_MODULES = [suite.module for suite in SUITES if suite.measures_mixes]
 FIGURE_MODULES = [figure.module for figure in FIGURES]
 
 
+@functools.cache  # the sources do not change during a run; thousands of jobs ask
 def code(script, *modules, data=()):
     """Fingerprint of a rule's script: the package modules it imports (followed through the
     import graph), plus ``modules`` (registry entries it runs) and package ``data`` files.
@@ -184,14 +186,11 @@ def images_to_generate(wildcards):
 
 
 SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
+GENERATED = "results/{dataset}/generated/{generator}/manifest.parquet"
 
 
 def generation_shards(wildcards, ext="parquet"):
-    """The shards of generated images a mix draws on: all of the generator's, or none for
-    ratio 0 (which uses no generated image, so a baseline-only study generates nothing).
-    """
-    if float(wildcards.ratio) == 0:
-        return []
+    """All of a generator's shards (manifests, or archives with ``ext="tar"``)."""
     return expand(
         f"{SHARD}.{ext}",
         dataset=wildcards.dataset,
@@ -200,10 +199,12 @@ def generation_shards(wildcards, ext="parquet"):
     )
 
 
-def training_images(wildcards):
-    """The archives a model's training reads its images from: the dataset's and the
-    generator's (declared, so a rebuilt or replaced archive retrains)."""
-    return dataset_archive(wildcards) + generation_shards(wildcards, "tar")
+def generated_images(wildcards):
+    """The manifest of a generator's images a mix draws on, or none at ratio 0 (which uses no
+    generated image, so a baseline-only study generates nothing)."""
+    if float(wildcards.ratio) == 0:
+        return []
+    return GENERATED.format(dataset=wildcards.dataset, generator=wildcards.generator)
 
 
 def study_grid(pattern):

@@ -18,3 +18,23 @@ rule generate:
         code=kind_code("generate", GENERATORS, generator_settings),
     script:
         "../scripts/generate.py"
+
+
+rule gather_generated:
+    """One manifest of all of a generator's shards: what its mixes draw from. (Mixes and
+    training then depend on one file rather than on every shard: a CC3M study has thousands.)
+    """
+    input:
+        manifests=generation_shards,
+        archives=lambda wildcards: generation_shards(wildcards, "tar"),
+    output:
+        manifest=GENERATED,
+    log:
+        "results/logs/generate/{dataset}/{generator}/gather.log",
+    localrule: True
+    conda:
+        ENV
+    params:
+        code=code("gather_generated"),
+    script:
+        "../scripts/gather_generated.py"

@@ -2,7 +2,7 @@ rule mix:
     """Replace round(ratio x N) real training images by generated ones (nested across ratios)."""
     input:
         dataset=f"{DATA}/manifest.parquet",
-        shards=generation_shards,
+        generated=generated_images,
     output:
         manifest=f"{MIX}/manifest.parquet",
     log:

@@ -2,7 +2,8 @@ rule train:
     """Train one model on one mix; resumes from the trainer's last checkpoint after a crash."""
     input:
         manifest=rules.mix.output.manifest,
-        images=training_images,
+        # the dataset's archive; the generator's are inputs of the mix's (gather_generated)
+        images=dataset_archive,
     output:
         model=f"{MODEL}/model.pt",
     log:

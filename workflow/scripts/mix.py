@@ -6,7 +6,7 @@ from biasamp.mix import write_mix
 
 write_mix(
     dataset_manifest=snakemake.input.dataset,
-    generated_manifests=list(snakemake.input.shards),
+    generated_manifest=snakemake.input.get("generated"),
     ratio=float(snakemake.wildcards.ratio),
     seed=int(snakemake.wildcards.seed),
     out_manifest=snakemake.output.manifest,

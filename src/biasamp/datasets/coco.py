@@ -128,7 +128,18 @@ def read_objects(path: Path) -> dict[int, list[str]]:
                 for i in coco.getImgIds()}
 
 
-@DATASETS.register("coco", schema=SCHEMA, check=check)
+def published_sizes(settings: dict) -> tuple[dict[str, int], str]:
+    """Images per split as published: Karpathy's split of COCO 2014 (Karpathy & Fei-Fei 2015:
+    5,000 val, 5,000 test, the other 113,287 train with restval), else the year's train and
+    val sets (Lin et al. 2014; val is the test split)."""
+    if settings["karpathy"]:
+        return {"train": 113_287, "val": 5_000, "test": 5_000}, "Karpathy's COCO 2014 split"
+    if settings["year"] == 2014:
+        return {"train": 82_783, "test": 40_504}, "COCO 2014 train2014 and val2014"
+    return {"train": 118_287, "test": 5_000}, "COCO 2017 train2017 and val2017"
+
+
+@DATASETS.register("coco", schema=SCHEMA, check=check, published_sizes=published_sizes)
 def prepare(settings: dict, manifest_path: str) -> None:
     root, year = Path(settings["root"]), settings["year"]
     splits = {}

@@ -94,7 +94,15 @@ def vocabulary_column(labels: pd.DataFrame, column: str, vocabulary: dict, path:
     return labels[column].map(vocabulary)
 
 
-@DATASETS.register("fairface", check=_checker("labels", FAIRFACE_WHERE), schema=_schema(
+def fairface_sizes(settings: dict) -> tuple[dict[str, int], str]:
+    """FairFace's published label files: 86,744 training and 10,954 validation images
+    (Kärkkäinen & Joo 2021); every image of the chosen file is a test image here."""
+    training = "train" in Path(settings["labels"]).name
+    return {"test": 86_744 if training else 10_954}, "FairFace's published label files"
+
+
+@DATASETS.register("fairface", published_sizes=fairface_sizes,
+                   check=_checker("labels", FAIRFACE_WHERE), schema=_schema(
     "labels", "Path of FairFace's label_val.csv (or label_train.csv)."))
 def prepare_fairface(settings: dict, manifest_path: str) -> None:
     path = settings["labels"]

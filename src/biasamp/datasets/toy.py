@@ -72,15 +72,22 @@ def train_size(settings: dict) -> int:
     return int(round(settings["splits"]["train"] * settings["n_images"]))
 
 
+def split_sizes(settings: dict) -> tuple[dict[str, int], str]:
+    """Images per split, as :func:`split_labels` cuts them."""
+    n, n_train = settings["n_images"], train_size(settings)
+    n_val = int(round(settings["splits"]["val"] * n))
+    return {"train": n_train, "val": n_val, "test": n - n_train - n_val}, "its settings"
+
+
 def split_labels(n: int, splits: dict, seed: int) -> np.ndarray:
     """Exactly round(share × n) images per split (test takes the remainder), seeded."""
-    n_train = train_size({"splits": splits, "n_images": n})
-    n_val = int(round(splits["val"] * n))
-    labels = np.array(["train"] * n_train + ["val"] * n_val + ["test"] * (n - n_train - n_val))
+    sizes, _ = split_sizes({"splits": splits, "n_images": n})
+    labels = np.array([split for split, size in sizes.items() for _ in range(size)])
     return labels[rng_for(seed, "splits").permutation(n)]
 
 
-@DATASETS.register("toy", schema=SCHEMA, check=check, archive=True, train_size=train_size)
+@DATASETS.register("toy", schema=SCHEMA, check=check, archive=True, train_size=train_size,
+                   published_sizes=split_sizes)
 def prepare(settings: dict, manifest_path: str) -> None:
     n, seed, size = settings["n_images"], settings["seed"], settings["image_size"]
     archive = manifest.archive_path(manifest_path)

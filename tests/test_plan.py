@@ -1,0 +1,111 @@
+"""Sizing a study before running it (biasamp.plan): job counts as Snakemake plans them, work,
+GPU-hours and disk worked by hand."""
+
+import pytest
+from helpers import copy_workflow, planned_jobs, snakemake, tiny_study
+from helpers.data import fairface_labels
+
+from biasamp.config import ConfigError, validate_config
+from biasamp.plan import PNG_BYTES_PER_PIXEL, job_counts, main, parameter_count, plan
+from biasamp.study import replaced_positions
+
+
+def study(tmp_path):
+    """The tiny study with a second generator, a captioner and an evaluation set."""
+    config = tiny_study()
+    config["seeds"] = [0, 1]
+    config["generators"]["neutral"] = {"kind": "toy", "shards": 3}
+    config["models"]["coca"] = {"kind": "coca", "epochs": 1, "batch_size": 32, "warmup": 2}
+    config["evaluation"]["sets"] = {"ff": {"kind": "fairface",
+                                           "labels": str(fairface_labels(tmp_path / "ff"))}}
+    return config
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("baseline_only", [False, True])
+def test_job_counts_are_those_snakemake_plans(tmp_path, baseline_only):
+    config = study(tmp_path)
+    if baseline_only:  # ratio 0 alone generates nothing
+        config["ratios"] = [0]
+    (tmp_path / "run").mkdir()
+    workdir = copy_workflow(tmp_path / "run", config)
+    planned = planned_jobs(snakemake(workdir, "-n"))
+    assert job_counts(validate_config(config)) == planned
+    assert ("generate" in planned) != baseline_only
+
+
+def hand_study():
+    return validate_config({
+        "seeds": [0, 1], "ratios": [0, 0.5],
+        "datasets": {"toy": {"kind": "toy", "n_images": 100,
+                             "splits": {"train": 0.6, "val": 0.05, "test": 0.35}}},
+        "generators": {"sd": {"kind": "diffusers", "model": "unused/weights", "steps": 25,
+                              "height": 256, "width": 256, "shards": 4}},
+        "models": {"rn50": {"kind": "clip", "arch": "RN50", "epochs": 2, "batch_size": 32,
+                            "gpus": 1}},
+        "evaluation": {"sets": {"geo": {"kind": "region_csv", "csv": "not/fetched.csv"}}},
+    }, check_files=False)
+
+
+def test_work_gpu_hours_and_disk_worked_by_hand():
+    stages = {s.name: s for s in plan(hand_study(), images={"geo": 7}, results="/nonexistent")}
+    runs = 2 * 2  # ratios × seeds × one generator
+    assert stages["prepare"].jobs == 2
+    assert stages["generate"].jobs == 4 + 1  # its shards, and gathering their manifests
+    assert stages["mix"].jobs == 2 * runs  # mix and evaluate_mix
+    # 60 training images; each seed replaces its own 30 at ratio 0.5, generated once
+    union = set(replaced_positions(60, 0.5, 0)[0]) | set(replaced_positions(60, 0.5, 1)[0])
+    assert 30 < len(union) < 60
+    generate = stages["generate"]
+    assert generate.work == len(union)
+    # 2.8 images/s at 512² and 50 steps: 25 steps of 256² is 8 times cheaper
+    assert generate.gpu_hours == pytest.approx(len(union) / (2.8 * 8) / 3600)
+    assert generate.disk_bytes == pytest.approx(len(union) * 256 * 256 * PNG_BYTES_PER_PIXEL)
+    # one batch of 32 per epoch (drop_last), 2 epochs, per run
+    train = stages["train"]
+    assert (train.jobs, train.work) == (runs, runs * 2 * 32)
+    assert train.gpu_hours == pytest.approx(runs * 64 / 1340 / 3600)
+    assert train.disk_bytes == runs * 4 * parameter_count("RN50")
+    # 35 test images of the dataset and 7 of the evaluation set, per run
+    evaluate = stages["evaluate"]
+    assert (evaluate.jobs, evaluate.work) == (2 * runs, runs * 42)
+    assert evaluate.gpu_hours == pytest.approx(runs * 42 / (3 * 1340) / 3600)
+    assert "caption" not in stages
+
+
+def test_rates_given_replace_the_reference_points():
+    stages = {s.name: s for s in plan(hand_study(), images={"geo.test": 7},
+                                      rates={"generate:sd": 5.0, "train:rn50": 100.0},
+                                      image_bytes=1000, results="/nonexistent")}
+    n = stages["generate"].work
+    assert stages["generate"].gpu_hours == pytest.approx(n / 5 / 3600)
+    assert stages["generate"].disk_bytes == 1000 * n
+    assert stages["train"].gpu_hours == pytest.approx(4 * 64 / 100 / 3600)
+    assert stages["evaluate"].gpu_hours == pytest.approx(4 * 42 / 300 / 3600)
+
+
+def test_an_unknown_throughput_or_size_is_said_not_guessed():
+    config = hand_study()
+    config["models"]["rn50"]["arch"] = "RN101"  # no reference point
+    stages = {s.name: s for s in plan(config, images={"geo": 7}, results="/nonexistent")}
+    assert stages["train"].gpu_hours is None and stages["evaluate"].gpu_hours is None
+    assert "--rate train:rn50=N" in " ".join(stages["train"].notes)
+    with pytest.raises(ConfigError, match=r"'geo' \(kind region_csv\).*--images geo.test="):
+        plan(hand_study(), results="/nonexistent")
+
+
+def test_parameter_counts_match_open_clip_published_profiles():
+    # open_clip's model profile table (docs/model_profile.csv): RN50 102.01 M, ViT-B-32 151.28 M
+    assert parameter_count("RN50") == pytest.approx(102.01e6, rel=1e-3)
+    assert parameter_count("ViT-B-32") == pytest.approx(151.28e6, rel=1e-3)
+
+
+@pytest.mark.parametrize("name", ["cc3m", "coco"])
+def test_the_paper_configs_plan_without_their_data(capsys, name):
+    assert main([f"config/paper/{name}.yaml", "--images", "phase=15840"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:8]}
+    shards = {"cc3m": "3301", "coco": "121"}[name]  # with the job that gathers them
+    assert rows["generate"][1] == shards
+    if name == "cc3m":  # the published study's generated images: about 1.4 TB
+        assert rows["generate"][-2:] == ["1.4", "TB"]
