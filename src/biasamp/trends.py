@@ -65,6 +65,25 @@ def least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(((x - x.mean()) * (y - y.mean())).sum() / sxx)
 
 
+def mean_interval(values, level: float = 0.95) -> tuple[float, float, int]:
+    """Mean of ``values`` (one per seed: the replicates), the half-width of its Student
+    t-interval, t(1 − α/2, n − 1) · sd / √n, and n (NaNs left out). With one value the
+    half-width is NaN: one seed gives no interval.
+
+    >>> mean, half, n = mean_interval([1.0, 2.0, 3.0])  # sd 1, t(.975, 2) = 4.303
+    >>> mean, round(half, 3), n
+    (2.0, 2.484, 3)
+    """
+    from scipy import stats
+
+    x = np.asarray(values, float)
+    x = x[~np.isnan(x)]
+    if len(x) < 2:
+        return (float(x.mean()) if len(x) else float("nan")), float("nan"), len(x)
+    half = stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return float(x.mean()), float(half), len(x)
+
+
 def slope_interval(ratio, value, seed, level: float = 0.95) -> dict:
     """Slope of ``value`` on ``ratio`` with its ``level`` confidence interval (see the module).
 

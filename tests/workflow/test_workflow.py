@@ -134,11 +134,12 @@ ARCHIVE = "results/toy/data/images.tar"
     # a deleted model is retrained and re-evaluated
     (MODEL, {"train": 1, "evaluate": 1, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # a deleted archive of generated images is generated again, and what used it redone
-    (SHARD, {"generate": 1, "gather_generated": 1, "mix": 2, "evaluate_mix": 2, "train": 2, "evaluate": 2,
-             "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
+    (SHARD, {"generate": 1, "gather_generated": 1, "mix": 2, "evaluate_mix": 2, "train": 2,
+             "evaluate": 2, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # the dataset's archive is an output like its manifest: prepared again
     (ARCHIVE, {"prepare_archived": 1, "generate": 2, "gather_generated": 1, "mix": 3,
-               "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
+               "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1, "plot": 1,
+               "trends": 1, "all": 1}),
 ])
 def test_a_deleted_intermediate_is_rebuilt(study, path, expected):
     target = study / path

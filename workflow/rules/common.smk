@@ -123,7 +123,7 @@ def model_params(wildcards):
     return result_settings(model_settings(wildcards))
 
 
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+SCRIPTS = Path(workflow.current_basedir).parent / "scripts"
 MIX_SUITE_MODULES = [suite.module for suite in SUITES if suite.measures_mixes]
 FIGURE_MODULES = [figure.module for figure in FIGURES]
 
