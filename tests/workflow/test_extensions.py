@@ -27,7 +27,7 @@ from biasamp.figures import FIGURES
 
 @FIGURES.register("quality_overview", outputs=lambda metrics: [
     ("quality_overview", [m.name for m in metrics if m.direction == "quality"])])
-def draw(rows, trends, metrics, interval):
+def draw(rows, trends, metrics, interval, style):
     import seaborn as sns
 
     rows = rows[rows["group"] == ""]

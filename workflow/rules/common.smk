@@ -172,6 +172,11 @@ METRIC_BLIND_VALUES = {
     m.name: m.blind_value for m in STUDY_METRICS if m.blind_value is not None
 }
 FIGURE_PLAN = figure_plan(STUDY_METRICS)
+# what the figures say about each metric: which way is worse, and values with a meaning
+METRIC_INFO = {
+    m.name: {"direction": m.direction.value, "references": [list(r) for r in m.references]}
+    for m in STUDY_METRICS
+}
 
 
 def images_to_generate(wildcards):

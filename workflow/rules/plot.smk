@@ -17,6 +17,7 @@ rule plot:
     params:
         plan=FIGURE_PLAN,
         interval=config["plot"]["interval"],
+        metric_info=METRIC_INFO,
         code=code("plot", *FIGURE_MODULES),
     script:
         "../scripts/plot.py"

@@ -10,4 +10,5 @@ plot_all(
     plan=snakemake.params.plan,
     outputs=list(snakemake.output),
     interval=snakemake.params.interval,
+    metric_info=snakemake.params.metric_info,
 )

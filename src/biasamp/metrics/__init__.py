@@ -27,6 +27,8 @@ import pandas as pd
 
 from biasamp.registry import Registry
 
+NO_AMPLIFICATION = ((0.0, "0: as biased as its training data"),)
+
 
 class Direction(StrEnum):
     """Which way a metric points, for reading trends over the contamination ratio."""
@@ -47,6 +49,10 @@ class Metric:
     # (retrieval_biasamp: 0); None where a blind model's value lies below a seeing one's (a
     # blind predictor's BiasAmp is negative). A model losing sight drifts toward it.
     blind_value: float | None = None
+    # values with a meaning, drawn as reference lines in its figures: (value, what it means)
+    references: tuple[tuple[float, str], ...] = ()
+    # a count of events expected to be 0 (images skipped, withheld): tabulated, not plotted
+    counter: bool = False
 
 
 # What a suite may ask of its inputs (see :class:`Inputs`).

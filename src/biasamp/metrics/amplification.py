@@ -41,7 +41,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from biasamp.metrics import SUITES, Direction, Metric
+from biasamp.metrics import NO_AMPLIFICATION, SUITES, Direction, Metric
 from biasamp.wordlists import COCO_SYNONYMS, NOT_OBJECTS, caption_gender
 
 GENDERS = ("female", "male")
@@ -218,11 +218,15 @@ def single_tasks(lists: list[list[str]]) -> np.ndarray:
 @SUITES.register(
     "amplification",
     needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
-    metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS, rests_on="gender"),
+    metrics=lambda evaluation: [Metric("biasamp_t2a", Direction.BIAS, rests_on="gender",
+                                       references=NO_AMPLIFICATION),
                                 # its predictions are tasks, given the true gender
-                                Metric("biasamp_a2t", Direction.BIAS),
-                                Metric("biasamp", Direction.BIAS, rests_on="gender"),
-                                Metric("prediction_accuracy", Direction.QUALITY)])
+                                Metric("biasamp_a2t", Direction.BIAS,
+                                       references=NO_AMPLIFICATION),
+                                Metric("biasamp", Direction.BIAS, rests_on="gender",
+                                       references=NO_AMPLIFICATION),
+                                Metric("prediction_accuracy", Direction.QUALITY,
+                                       references=((0.5, "0.5: chance for two genders"),))])
 def measure(inputs) -> list[tuple[str, str, float]]:
     """Gender amplification of a model against its training mix, on evaluation images whose
     gender and tasks are known (no rows where either is unknown): a captioner's predictions
@@ -306,7 +310,8 @@ def retrieval_bias_amplification(query_emb: np.ndarray, query_tasks: list[str],
     needs=frozenset({"image_embeddings", "text_embeddings", "training_mix"}),
     # a model blind to gender retrieves each gender at its share among the task's images: 0
     metrics=lambda evaluation: [Metric(f"retrieval_biasamp@{evaluation['bias_k']}",
-                                       Direction.BIAS, rests_on="gender", blind_value=0.0)])
+                                       Direction.BIAS, rests_on="gender", blind_value=0.0,
+                                       references=NO_AMPLIFICATION)])
 def measure_retrieval(inputs) -> list[tuple[str, str, float]]:
     """retrieval_biasamp@k for gender: do gender-neutral queries about a task retrieve its
     training-majority gender more often than the evaluation images of the task hold it?

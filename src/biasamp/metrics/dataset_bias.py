@@ -32,10 +32,13 @@ def dataset_bias_score(activities: np.ndarray, genders: np.ndarray) -> float:
 
 @SUITES.register(
     "mix_composition", needs=frozenset({"mix"}),
-    metrics=lambda evaluation: [Metric("mix_gender_bias", Direction.BIAS),
+    metrics=lambda evaluation: [Metric("mix_gender_bias", Direction.BIAS, references=(
+                                    (0.5, "0.5: every activity balanced"),
+                                    (1.0, "1: one gender per activity"))),
                                 Metric("mix_generated_share", Direction.NEITHER),
-                                Metric("mix_flagged_excluded", Direction.NEITHER),
-                                Metric("data_bad_images_skipped", Direction.NEITHER)])
+                                Metric("mix_flagged_excluded", Direction.NEITHER, counter=True),
+                                Metric("data_bad_images_skipped", Direction.NEITHER,
+                                       counter=True)])
 def measure(inputs) -> list[tuple[str, str, float]]:
     """mix_gender_bias, mix_generated_share, mix_flagged_excluded (images a safety checker
     withheld) and data_bad_images_skipped (unreadable real images left out) of one mix.

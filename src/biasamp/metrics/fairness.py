@@ -9,6 +9,7 @@ CLIP bias measures the bias-amplification studies this workflow reproduces use.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -149,7 +150,12 @@ def neutral_query_bias(
 
 def _metrics(evaluation: dict) -> list[Metric]:
     k = evaluation["bias_k"]
-    return [Metric(f"{name}{TARGETS[target]}@{k}", direction)
+    matches = (0.0, "0: the target's shares")
+    # with two values and a uniform target, all top k from one group gives ln(1 / 0.5)
+    one_group = (math.log(2), "ln 2: one of two groups only")
+    return [Metric(f"{name}{TARGETS[target]}@{k}", direction,
+                   references=(matches, one_group) if (name, target) == ("maxskew", "uniform")
+                   else (matches,))
             for target in evaluation["skew_targets"]
             for name, direction in (("maxskew", Direction.BIAS), ("minskew", Direction.NEITHER),
                                     ("ndkl", Direction.BIAS))]

@@ -100,7 +100,8 @@ def lic(human: list[str], written: list[str], genders: list[str],
 
 @SUITES.register(
     "leakage", needs=frozenset({"written_captions"}),
-    metrics=lambda evaluation: [Metric("lic", Direction.BIAS)])
+    metrics=lambda evaluation: [Metric("lic", Direction.BIAS, references=(
+        (0.0, "0: leaks as much as human captions"),))])
 def measure(inputs) -> list[tuple[str, str, float]]:
     """lic (group ``gender``) on the evaluation images of known gender (sets with captions)."""
     images = inputs.images
