@@ -34,7 +34,8 @@ def test_study_runs_end_to_end(study):
     table = tables.read(study / "results" / "metrics.csv")
     assert tuple(table.columns) == COLUMNS
     evaluation = evaluation_settings(recall_k=[1, 5], bias_k=5)
-    metrics = [m.name for m in study_metrics(evaluation, captioning=False)]
+    declared = study_metrics(evaluation, captioning=False)
+    metrics = [m.name for m in declared]
     assert set(table["metric"]) == set(metrics)
     assert sorted(table["ratio"].unique()) == [0, 0.5, 1]
     overall = table[table["group"] == ""]
@@ -48,8 +49,11 @@ def test_study_runs_end_to_end(study):
     assert groups - {""} == set(table.loc[table["metric"] == "person_preference", "group"])
     recall = overall[overall["metric"].str.startswith("recall@")]["value"]
     assert recall.between(0, 1).all()
-    for metric in metrics:
-        assert (study / "results" / "figures" / f"{metric.replace('@', '_at_')}.png").stat().st_size
+    figures = study / "results" / "figures"
+    for metric in declared:  # a figure per metric, counters in one table
+        stem = "counters" if metric.counter else metric.name.replace("@", "_at_")
+        assert (figures / f"{stem}.png").stat().st_size
+    assert (figures / "summary.png").stat().st_size
     trend = pd.read_csv(study / "results" / "trends.csv", keep_default_na=False)
     assert tuple(trend.columns) == TREND_COLUMNS
     share = trend[trend["metric"] == "mix_generated_share"].iloc[0]
@@ -219,3 +223,39 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
     write_trends(str(tmp_path / "metrics.csv"), {}, 95, str(tmp_path / "trends.csv"))
     plot_all(str(tmp_path / "metrics.csv"), str(tmp_path / "trends.csv"), plan, outputs, 95)
     assert all(Path(out).stat().st_size > 0 for out in outputs)
+
+
+def test_the_report_explains_itself_and_renders_every_figure(study, tmp_path):
+    import html
+    import os
+
+    import numpy as np
+    from helpers.report import chromium, embedded, render
+    from PIL import Image
+
+    report = study / "results" / "report.html"
+    snakemake(study, "--report", str(report))
+    results, categories = embedded(report, "results"), embedded(report, "categories")
+    figures = sorted((study / "results" / "figures").glob("*.png"))
+    assert {f"results/figures/{f.name}" for f in figures} <= set(results)
+    assert not any(path.endswith(".pdf") for path in results)  # PDFs stay files
+    assert set(categories["Summary"]["Other"]) == {"results/figures/summary.png",
+                                                   "results/trends.csv"}
+    assert "results/provenance.json" in categories["Provenance"]["Other"]
+    by_suite = categories["Metrics against the contamination ratio"]
+    assert "results/figures/recall_at_1.png" in by_suite["retrieval"]
+    # each figure its own caption: its metric, which way is worse, its reference values
+    caption = html.unescape(results["results/figures/maxskew_at_5.png"]["caption"])
+    assert "maxskew@5" in caption and "higher = more biased" in caption and "ln 2" in caption
+    assert "t-interval" in results["results/figures/recall_at_1.png"]["caption"]
+    # the landing page shows the study, not a template
+    page = report.read_text(encoding="utf-8")
+    assert "contamination ratios 0, 0.5, 1 (" in page and 'c["ratios"]' not in page
+    if chromium() is None:
+        if os.environ.get("CI"):
+            raise AssertionError("Chromium is needed to render the report (apt install chromium)")
+        pytest.skip("no Chromium to render the report")
+    title, screenshot = render(report, tmp_path)
+    assert title == f"rendered {len(figures)} of {len(figures)}"
+    pixels = np.asarray(Image.open(screenshot).convert("L"), dtype=float)
+    assert pixels.std() > 20  # a figure on screen, not a blank page

@@ -6,7 +6,7 @@ rule aggregate:
         report(
             "results/metrics.csv",
             caption="../report/metrics.rst",
-            category="Tables",
+            category="Data",
         ),
     log:
         "results/logs/aggregate.log",
@@ -23,7 +23,11 @@ rule provenance:
     """Record what produced the results: the validated config, the word lists (with their
     version) and library versions, as results/provenance.json."""
     output:
-        "results/provenance.json",
+        report(
+            "results/provenance.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+        ),
     log:
         "results/logs/provenance.log",
     localrule: True
@@ -47,7 +51,7 @@ rule trends:
         report(
             "results/trends.csv",
             caption="../report/trends.rst",
-            category="Tables",
+            category="Summary",
         ),
     log:
         "results/logs/trends.log",

@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 import biasamp
 from biasamp.config import ConfigError, validate_config
 from biasamp.datasets import DATASETS
-from biasamp.figures import FIGURES, figure_plan
+from biasamp.figures import FIGURES, figure_captions, figure_plan, write_captions
 from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
 from biasamp.metrics import SUITES, study_metrics
@@ -174,9 +174,28 @@ METRIC_BLIND_VALUES = {
 FIGURE_PLAN = figure_plan(STUDY_METRICS)
 # what the figures say about each metric: which way is worse, and values with a meaning
 METRIC_INFO = {
-    m.name: {"direction": m.direction.value, "references": [list(r) for r in m.references]}
+    m.name: {
+        "direction": m.direction.value,
+        "references": [list(r) for r in m.references],
+    }
     for m in STUDY_METRICS
 }
+# each figure's caption, category and subcategory in the report (snakemake --report); the
+# report reads captions from files, written under .snakemake/ when they change
+FIGURE_REPORT = figure_captions(
+    FIGURE_PLAN,
+    METRIC_INFO,
+    {
+        m.name: suite.name
+        for suite in SUITES
+        for m in suite.metrics(config["evaluation"])
+    },
+)
+FIGURE_CAPTIONS = write_captions(FIGURE_REPORT, ".snakemake/biasamp/captions")
+# the format the report shows (PNG where written; the other formats stay files)
+REPORT_FORMAT = (
+    "png" if "png" in config["plot"]["formats"] else config["plot"]["formats"][0]
+)
 
 
 def images_to_generate(wildcards):
@@ -277,6 +296,26 @@ def figure_paths():
         "results/figures/{stem}.{ext}",
         stem=[stem for _, stem, _ in FIGURE_PLAN],
         ext=config["plot"]["formats"],
+    )
+
+
+def figure_outputs():
+    """The plot rule's outputs: the figures in the report's format marked for the report, each
+    with its caption and place there."""
+    return [
+        reported_figure(path) if path.endswith(f".{REPORT_FORMAT}") else path
+        for path in figure_paths()
+    ]
+
+
+def reported_figure(path):
+    entry, stem = FIGURE_REPORT[Path(path).stem], Path(path).stem
+    return report(
+        path,
+        caption=FIGURE_CAPTIONS[stem],
+        category=entry["category"],
+        subcategory=entry["subcategory"],
+        labels={"figure": stem},
     )
 
 

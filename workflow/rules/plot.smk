@@ -5,10 +5,7 @@ rule plot:
         metrics=rules.aggregate.output[0],
         trends=rules.trends.output[0],
     output:
-        [
-            report(path, caption="../report/figure.rst", category="Figures")
-            for path in figure_paths()
-        ],
+        figure_outputs(),
     log:
         "results/logs/plot.log",
     localrule: True

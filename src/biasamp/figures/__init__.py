@@ -106,3 +106,43 @@ def figure_plan(metrics: list) -> list[tuple[str, str, list[str]]]:
     if clashes:
         raise ValueError(f"figure files {clashes} are made by more than one figure entry")
     return plan
+
+
+def figure_captions(plan: list, metric_info: dict, suites: dict[str, str]) -> dict[str, dict]:
+    """Per figure file stem of ``plan``: its report caption (reStructuredText: what the figure
+    shows and how to read it, and for a metric's figure which way is worse and its reference
+    values), its report category and subcategory (the metric's suite)."""
+    out = {}
+    for name, stem, metrics in plan:
+        figure = FIGURES.get(name)
+        lines = [f"**{stem}**: {figure.caption}"]
+        subcategory = None
+        if len(metrics) == 1 and metrics[0] in metric_info:
+            (metric,) = metrics
+            info = metric_info[metric]
+            note = DIRECTION_NOTES.get(info.get("direction"), "neither better nor worse")
+            lines.append(f"``{metric}``: {note}.")
+            if info.get("references"):
+                marks = "; ".join(meaning for _, meaning in info["references"])
+                lines.append(f"Reference lines: {marks}.")
+            lines.append("Its definition and source are in the README, section \"Metrics\".")
+            subcategory = suites.get(metric)
+        out[stem] = {"caption": "\n\n".join(lines) + "\n", "category": figure.category,
+                     "subcategory": subcategory}
+    return out
+
+
+def write_captions(captions: dict[str, dict], folder) -> dict[str, str]:
+    """Write each figure's caption to ``folder/{stem}.rst`` (only where it changed) and return
+    the paths: Snakemake's report reads a caption from a file."""
+    from pathlib import Path
+
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for stem, entry in captions.items():
+        path = folder / f"{stem}.rst"
+        if not path.exists() or path.read_text() != entry["caption"]:
+            path.write_text(entry["caption"])
+        paths[stem] = str(path)
+    return paths

@@ -137,8 +137,9 @@ def draw_summary(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], i
                    for v in verdicts], verdicts, loc="outside lower center", fontsize=7,
                   frameon=False, ncols=min(4, len(verdicts)))
     n = sorted(set(shown["n_seeds"].dropna().astype(int)))
-    figure.suptitle(f"How each measure moves as generated images replace real ones "
-                    f"({', '.join(map(str, n))} seeds)", fontsize=10, x=0.01, ha="left")
+    seeds = f"{', '.join(map(str, n))} seed{'' if n == [1] else 's'}"
+    figure.suptitle(f"How each measure moves as generated images replace real ones ({seeds})",
+                    fontsize=10, x=0.01, ha="left")
     return figure
 
 
