@@ -111,3 +111,19 @@ def test_counters_are_a_table_not_figures():
                                           style())
     cells = [c.get_text().get_text() for c in figure.axes[0].tables[0].get_celld().values()]
     assert "2" in cells and "g ratio 0 seed 1" in cells  # row 3: ratio 0, seed 1
+
+
+def test_the_contact_sheet_pairs_captions_half_of_them_neutral():
+    from biasamp.contact_sheet import pick
+
+    ids = [f"toy-{i:03d}" for i in range(40)]
+    real = pd.DataFrame({"id": ids, "caption": ids, "neutral_caption": [i % 4 == 0
+                                                                        for i in range(40)]})
+    generated = pd.DataFrame({"id": [f"g:{i}" for i in ids], "source_id": ids,
+                              "flagged": [i == 4 for i in range(40)]})
+    pairs = pick(real, generated, 8, seed=0)
+    assert len(pairs) == 8 and pairs["neutral_caption"].sum() == 4
+    assert (pairs["id_generated"] == "g:" + pairs["id"]).all()
+    assert "toy-004" not in set(pairs["id"])  # withheld by the safety checker
+    assert pairs.equals(pick(real, generated, 8, seed=0))
+    assert not pairs.equals(pick(real, generated, 8, seed=1))

@@ -15,8 +15,20 @@ HEAVY = ("torch", "torchvision", "torchvision.models", "open_clip", "open_clip_t
          "pycocoevalcap")
 
 
+# The job's log, once :func:`start` ran.
+LOG_PATH: Path | None = None
+
+
+def side_file(name: str, fallback: str | Path) -> Path:
+    """A file beside the job's log (``{log}.{name}``) for long output that would bury the
+    log's end (a model's architecture); ``fallback`` outside a job."""
+    return LOG_PATH.with_name(f"{LOG_PATH.name}.{name}") if LOG_PATH else Path(fallback)
+
+
 def start(log_path: str) -> None:
     """Send stdout, stderr and the ``logging`` records of this job to ``log_path``."""
+    global LOG_PATH
+    LOG_PATH = Path(log_path)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     stream = open(log_path, "w", buffering=1)  # noqa: SIM115  (lives as long as the job)
     sys.stdout = sys.stderr = stream

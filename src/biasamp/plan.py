@@ -85,6 +85,7 @@ def job_counts(config: dict) -> dict[str, int]:
     counts["generate"] = len(datasets) * sum(g["shards"] for g in generators.values()) \
         if generating else 0
     counts["gather_generated"] = len(datasets) * len(generators) if generating else 0
+    counts["contact_sheet"] = counts["gather_generated"]
     counts["mix"] = counts["evaluate_mix"] = mixes
     counts["train"] = mixes * len(models)
     counts["caption"] = mixes * evalsets * sum(map(writes_captions, models.values()))
@@ -252,7 +253,8 @@ def plan(config: dict, images: dict[str, int] | None = None,
             train.disk_bytes += runs * FLOAT32_BYTES * params
     stages += [train, caption, evaluate] if caption.jobs else [train, evaluate]
     stages.append(Stage("aggregate, trends, plot, provenance",
-                        sum(counts[r] for r in ("aggregate", "trends", "plot", "provenance")),
+                        sum(counts.get(r, 0) for r in ("aggregate", "trends", "plot", "provenance",
+                                                       "contact_sheet")),
                         small=True))
     return stages
 

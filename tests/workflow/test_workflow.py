@@ -54,6 +54,7 @@ def test_study_runs_end_to_end(study):
         stem = "counters" if metric.counter else metric.name.replace("@", "_at_")
         assert (figures / f"{stem}.png").stat().st_size
     assert (figures / "summary.png").stat().st_size
+    assert (figures / "images" / "toy" / "toy-amplify.png").stat().st_size  # the contact sheet
     trend = pd.read_csv(study / "results" / "trends.csv", keep_default_na=False)
     assert tuple(trend.columns) == TREND_COLUMNS
     share = trend[trend["metric"] == "mix_generated_share"].iloc[0]
@@ -77,6 +78,14 @@ def test_study_runs_end_to_end(study):
     model_dir = study / "results/toy/models/toy-amplify/ratio~0.5/seed~0/clip"
     # a finished training leaves its model only; the trainer's log is in the job's log
     assert sorted(p.name for p in model_dir.iterdir()) == ["model.pt"]
+    # long jobs say how far they are; the model's architecture dump has a file of its own, so
+    # a failing job's message stays at the end of its log
+    assert "images embedded" in log.read_text()
+    train_log = study / "results/logs/train/toy/models/toy-amplify/ratio~0.5/seed~0/clip.log"
+    text = train_log.read_text()
+    assert "epoch 1 of 1" in text and "VisionTransformer(" not in text
+    architecture = train_log.with_name("clip.log.architecture.txt")
+    assert "VisionTransformer(" in architecture.read_text() and str(architecture) in text
     train_log = study / "results/logs/train/toy/models/toy-amplify/ratio~0.5/seed~0/clip.log"
     assert "Train Epoch: 0" in train_log.read_text()
 
@@ -138,10 +147,12 @@ ARCHIVE = "results/toy/data/images.tar"
     # a deleted model is retrained and re-evaluated
     (MODEL, {"train": 1, "evaluate": 1, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
     # a deleted archive of generated images is generated again, and what used it redone
-    (SHARD, {"generate": 1, "gather_generated": 1, "mix": 2, "evaluate_mix": 2, "train": 2,
-             "evaluate": 2, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}),
+    (SHARD, {"generate": 1, "gather_generated": 1, "contact_sheet": 1, "mix": 2,
+             "evaluate_mix": 2, "train": 2, "evaluate": 2, "aggregate": 1, "plot": 1,
+             "trends": 1, "all": 1}),
     # the dataset's archive is an output like its manifest: prepared again
-    (ARCHIVE, {"prepare_archived": 1, "generate": 2, "gather_generated": 1, "mix": 3,
+    (ARCHIVE, {"prepare_archived": 1, "generate": 2, "gather_generated": 1,
+               "contact_sheet": 1, "mix": 3,
                "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1, "plot": 1,
                "trends": 1, "all": 1}),
 ])
@@ -166,7 +177,9 @@ def test_a_replaced_image_archive_retrains_what_read_it(study):
         jobs = planned_jobs(snakemake(study, "-n"))
     finally:
         os.utime(archive, (stat.st_atime, stat.st_mtime))
-    assert jobs == {"train": 3, "evaluate": 3, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
+    # and the contact sheet, which shows its images
+    assert jobs == {"train": 3, "evaluate": 3, "contact_sheet": 1, "aggregate": 1, "plot": 1,
+                    "trends": 1, "all": 1}
 
 
 def test_a_baseline_only_study_runs_and_generates_nothing(tmp_path):
@@ -187,8 +200,9 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
 def test_editing_a_generator_kind_reruns_its_shards_only(study):
     jobs = planned_with(study, "src/biasamp/generators/toy.py", appended("a fix to the kind"))
     # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none)
-    assert jobs == {"generate": 2, "gather_generated": 1, "mix": 2, "evaluate_mix": 2,
-                    "train": 2, "evaluate": 2, "aggregate": 1, "plot": 1, "trends": 1, "all": 1}
+    assert jobs == {"generate": 2, "gather_generated": 1, "contact_sheet": 1, "mix": 2,
+                    "evaluate_mix": 2, "train": 2, "evaluate": 2, "aggregate": 1, "plot": 1,
+                    "trends": 1, "all": 1}
 
 
 def test_editing_another_kinds_code_reruns_nothing(study):
@@ -236,8 +250,8 @@ def test_the_report_explains_itself_and_renders_every_figure(study, tmp_path):
     report = study / "results" / "report.html"
     snakemake(study, "--report", str(report))
     results, categories = embedded(report, "results"), embedded(report, "categories")
-    figures = sorted((study / "results" / "figures").glob("*.png"))
-    assert {f"results/figures/{f.name}" for f in figures} <= set(results)
+    figures = sorted((study / "results" / "figures").rglob("*.png"))  # the contact sheet too
+    assert {str(f.relative_to(study)) for f in figures} <= set(results)
     assert not any(path.endswith(".pdf") for path in results)  # PDFs stay files
     assert set(categories["Summary"]["Other"]) == {"results/figures/summary.png",
                                                    "results/trends.csv"}

@@ -211,6 +211,7 @@ def images_to_generate(wildcards):
 
 SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
 GENERATED = "results/{dataset}/generated/{generator}/manifest.parquet"
+CONTACT_SHEET = "results/figures/images/{dataset}/{generator}.png"
 
 
 def generation_shards(wildcards, ext="parquet"):
@@ -320,11 +321,17 @@ def reported_figure(path):
 
 
 def final_outputs():
+    sheets = []
+    if max(config["ratios"]) > 0:  # a study of ratio 0 alone generates nothing to show
+        sheets = expand(
+            CONTACT_SHEET, dataset=config["datasets"], generator=config["generators"]
+        )
     return [
         "results/metrics.csv",
         "results/trends.csv",
         "results/provenance.json",
         *figure_paths(),
+        *sheets,
         *study_files(),
     ]
 

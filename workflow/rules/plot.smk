@@ -18,3 +18,29 @@ rule plot:
         code=code("plot", *FIGURE_MODULES),
     script:
         "../scripts/plot.py"
+
+
+rule contact_sheet:
+    """Real and generated images of the same training captions, side by side (what a reader
+    looks at first)."""
+    input:
+        dataset=f"{DATA}/manifest.parquet",
+        images=dataset_archive,
+        generated=GENERATED,
+    output:
+        report(
+            CONTACT_SHEET,
+            caption="../report/contact_sheet.rst",
+            category="Data",
+            subcategory="Images",
+            labels={"dataset": "{dataset}", "generator": "{generator}"},
+        ),
+    log:
+        "results/logs/contact_sheet/{dataset}/{generator}.log",
+    localrule: True
+    conda:
+        ENV
+    params:
+        code=code("contact_sheet"),
+    script:
+        "../scripts/contact_sheet.py"

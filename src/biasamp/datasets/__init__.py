@@ -55,8 +55,13 @@ def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
     Problems are logged by path; the number skipped is kept in ``attrs["bad_images_skipped"]``
     of the manifest, and every mix reports it as ``data_bad_images_skipped``.
     """
+    from biasamp.progress import Progress
+
+    progress, problems = Progress(len(frame), "images screened", log), []
     with ThreadPoolExecutor(max_workers=8) as pool:  # file reads: threads overlap the I/O
-        problems = list(pool.map(image_problem, frame["image_path"], chunksize=256))
+        for why in pool.map(image_problem, frame["image_path"], chunksize=256):
+            problems.append(why)
+            progress.update()
     bad = [(path, why) for path, why in zip(frame["image_path"], problems, strict=True) if why]
     for path, why in bad[:50]:
         log.warning("bad image %s: %s", path, why)

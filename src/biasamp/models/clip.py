@@ -115,15 +115,23 @@ class Clip:
             return contextlib.nullcontext()
         return torch.autocast("cuda", dtype=getattr(torch, dtype))
 
-    def image_batches(self, frame: pd.DataFrame, batch_size: int, workers: int = 0):
+    def image_batches(self, frame: pd.DataFrame, batch_size: int, workers: int = 0,
+                      what: str = "images embedded"):
         """Preprocessed image tensors of ``frame``'s rows, in order, ``batch_size`` at a time,
-        decoded by ``workers`` DataLoader processes (0: this one)."""
+        decoded by ``workers`` DataLoader processes (0: this one); progress (``what``: images
+        done, images/s, ETA) goes to the job's log."""
         from torch.utils.data import DataLoader
 
+        from biasamp.progress import Progress
+
         images = EvaluationImages(frame, self.preprocess)
-        return DataLoader(images, batch_size=batch_size, num_workers=workers, shuffle=False,
-                          pin_memory=str(self.device).startswith("cuda"),
-                          persistent_workers=False)
+        loader = DataLoader(images, batch_size=batch_size, num_workers=workers, shuffle=False,
+                            pin_memory=str(self.device).startswith("cuda"),
+                            persistent_workers=False)
+        progress = Progress(len(frame), what, log)
+        for batch in loader:
+            yield batch
+            progress.update(len(batch))
 
     @staticmethod
     def trainer_options(settings: dict) -> list[str]:

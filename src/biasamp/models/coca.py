@@ -91,7 +91,7 @@ class CoCa(Clip):
         max_tokens = min(max_tokens, self.model.text.context_length - 1)
         out = []
         with torch.inference_mode(), self.autocast():
-            for images in self.image_batches(frame, batch_size, workers):
+            for images in self.image_batches(frame, batch_size, workers, "images captioned"):
                 latent, embs = self.model._encode_image(images.to(self.device, non_blocking=True))
 
                 def next_log_probs(rows, prefixes, latent=latent, embs=embs):

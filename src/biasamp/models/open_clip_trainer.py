@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from biasamp import manifest
+from biasamp import joblog, manifest
 from biasamp.fingerprint import code_fingerprint
 from biasamp.imagestore import ImageReader
 from biasamp.openclip import import_open_clip
@@ -97,7 +97,9 @@ def _manifest_dataset(frame: pd.DataFrame, transform, tokens):
     return ManifestDataset()
 
 
-def _epoch_sampler(dataset, world_size: int, rank: int, seed: int):
+def _epoch_sampler(dataset, world_size: int, rank: int, seed: int, epochs: int):
+    import time
+
     import torch
     from torch.utils.data.distributed import DistributedSampler
 
@@ -111,9 +113,20 @@ def _epoch_sampler(dataset, world_size: int, rank: int, seed: int):
         checkpoint trains exactly as an uninterrupted one.
         """
 
+        started: tuple[int, float] | None = None  # first epoch of this process, its start
+
         def set_epoch(self, epoch: int) -> None:
             super().set_epoch(epoch)
             torch.manual_seed(derive_seed(self.seed, "epoch", epoch, self.rank))
+            now = time.perf_counter()
+            if self.started is None:
+                self.started = (epoch, now)
+            first, start = self.started
+            eta = ""
+            if epoch > first:  # seconds per epoch so far (resumed epochs excluded)
+                eta = f", ETA {(now - start) / (epoch - first) * (epochs - epoch):.0f} s"
+            if self.rank == 0:
+                log.info("epoch %d of %d%s", epoch + 1, epochs, eta)
 
     return EpochSeededSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
                               seed=derive_seed(seed, "data order"), drop_last=True)
@@ -131,7 +144,7 @@ def manifest_data_source(manifest_path: str):
         frame = manifest.read(manifest_path)
         tokens = tokenizer(frame["caption"].tolist())
         dataset = _manifest_dataset(frame, preprocess_fns[0], tokens)
-        sampler = _epoch_sampler(dataset, args.world_size, args.rank, args.seed)
+        sampler = _epoch_sampler(dataset, args.world_size, args.rank, args.seed, args.epochs)
         loader = DataLoader(
             dataset, batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
             pin_memory=torch.cuda.is_available(), drop_last=True,
@@ -146,6 +159,35 @@ def manifest_data_source(manifest_path: str):
         return {"train": DataInfo(loader, sampler)}
 
     return get_data
+
+
+class _DumpsToFile(logging.Filter):
+    """Moves the trainer's model architecture and parameter dump (some 150 lines at the start
+    of training) from the job's log to ``path``, leaving one line saying where it went."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.section = path, None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in ("Model:", "Params:"):
+            self.section = message
+            mode = "w" if message == "Model:" else "a"
+            with open(self.path, mode) as out:
+                out.write(message + "\n")
+            if message == "Model:":
+                record.msg = f"model architecture and trainer parameters: {self.path}"
+                record.args = ()
+                return True
+            return False
+        if self.section == "Model:" or (self.section == "Params:" and message.startswith("  ")):
+            with open(self.path, "a") as out:
+                out.write(message + "\n")
+            self.section = None if self.section == "Model:" else self.section
+            return False
+        self.section = None
+        return True
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -264,10 +306,13 @@ def run_trainer(kind: str, settings: dict, mix_manifest: str, work: str, seed: i
     # every logger to INFO (torch's compiler loggers then flood the log at exit): undo both.
     handlers, logging.root.handlers = logging.root.handlers, []
     levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    dumps = _DumpsToFile(joblog.side_file("architecture.txt", Path(work) / "architecture.txt"))
+    logging.root.addFilter(dumps)
     try:
         return trainer.main(_trainer_argv(settings, mix_manifest, Path(work), seed, device,
                                           cls.trainer_options(settings)))
     finally:
+        logging.root.removeFilter(dumps)
         for handler in logging.root.handlers:
             handler.close()
         logging.root.handlers = handlers
