@@ -145,7 +145,7 @@ def test_data_order_derives_from_the_replicate_seed_and_epoch():
     from biasamp.models.open_clip_trainer import _epoch_sampler
 
     def order(seed, epoch=0, world=1, rank=0):
-        sampler = _epoch_sampler(list(range(40)), world, rank, seed)
+        sampler = _epoch_sampler(list(range(40)), world, rank, seed, epochs=2)
         sampler.set_epoch(epoch)
         return list(sampler)
 
@@ -190,7 +190,9 @@ def test_several_processes_train_under_torchrun(mix_manifest, tmp_path):
     assert launch_trainer(run, processes=2) == 0
     log = (work / "run" / "out.log").read_text()
     assert "Running in distributed mode with multiple processes" in log and "total 2." in log
-    assert "world_size: 2" in log
+    # the trainer's parameter dump has a file of its own (beside the job log in a job)
+    assert "world_size: 2" in (work / "architecture.txt").read_text()
+    assert "epoch 1 of 2" in log and "epoch 2 of 2, ETA" in log
     # a step takes 16 samples on each of the 2 ranks: the first step reports 32 samples seen
     assert f"Train Epoch: 0 [ 32/{len(manifest.read(mix_manifest))} " in log
     assert zipfile.is_zipfile(work / "run" / "checkpoints" / "epoch_2.pt")
