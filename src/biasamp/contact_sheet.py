@@ -82,10 +82,10 @@ def write_contact_sheet(dataset_manifest: str, generated_manifest: str, generato
                         dataset: str, out: str, n: int = 8, seed: int = 0) -> None:
     """Draw the contact sheet of ``generator`` on ``dataset``'s training captions to ``out``."""
     from biasamp import manifest
-    from biasamp.plot import _metadata
+    from biasamp.plot import figure_metadata
 
     real = manifest.read(dataset_manifest)
     pairs = pick(real[real["split"] == "train"], manifest.read(generated_manifest), n, seed)
     figure = draw(pairs, generator, dataset)
-    figure.savefig(out, dpi=150, metadata=_metadata(out))
+    figure.savefig(out, dpi=150, metadata=figure_metadata(out))
     log.info("wrote %s: %d captions (%s)", out, len(pairs), ", ".join(pairs["id"]))

@@ -31,12 +31,12 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
                                         list(metrics), interval, style)
         for out in (o for o in outputs if Path(o).stem == stem):
             Path(out).parent.mkdir(parents=True, exist_ok=True)
-            figure.savefig(out, bbox_inches="tight", dpi=150, metadata=_metadata(out))
+            figure.savefig(out, bbox_inches="tight", dpi=150, metadata=figure_metadata(out))
             log.info("wrote %s", out)
         plt.close(figure)
 
 
-def _metadata(path: str) -> dict:
+def figure_metadata(path: str) -> dict:
     # fixed metadata so that identical data give byte-identical PDF/PNG files
     suffix = Path(path).suffix
     if suffix == ".pdf":

@@ -89,6 +89,7 @@ def draw_summary(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], i
     see the attribute the measure rests on. Bias and quality measures are separate panels, each
     with its own scale."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     # overall and per-attribute rows; the subgroups ("gender:female") are in the metric figures
     shown = trends.dropna(subset=["slope"])
@@ -131,7 +132,6 @@ def draw_summary(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], i
     panels[-1, 0].set_xlabel(f"slope over the contamination ratio (change from ratio 0 to 1), "
                              f"{interval:g}% CI over seeds", fontsize=8)
     verdicts = sorted(set(shown["verdict"]), key=lambda v: (v not in VERDICT_COLOURS, v))
-    from matplotlib.lines import Line2D
 
     figure.legend([Line2D([], [], color=verdict_colour(v), marker="o", linewidth=1.6)
                    for v in verdicts], verdicts, loc="outside lower center", fontsize=7,
