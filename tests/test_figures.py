@@ -127,3 +127,40 @@ def test_the_contact_sheet_pairs_captions_half_of_them_neutral():
     assert "toy-004" not in set(pairs["id"])  # withheld by the safety checker
     assert pairs.equals(pick(real, generated, 8, seed=0))
     assert not pairs.equals(pick(real, generated, 8, seed=1))
+
+
+def image_factor_tables():
+    from biasamp.image_factors import FACTORS, summarise
+
+    rng = np.random.default_rng(0)
+    n = 40
+    images = pd.DataFrame({
+        "id": [f"i{k}" for k in range(2 * n)], "source": ["real"] * n + ["generated"] * n,
+        "gender": ["female", "male"] * n, "dataset": "toy", "generator": "g",
+        **{factor: rng.uniform(1, 100, 2 * n) for factor in FACTORS}})
+    images["face_found"] = 1.0
+    images.loc[n:, "sharpness"] -= 50  # generated images blurrier by 50
+    return images, summarise(images.drop(columns=["dataset", "generator"]), "toy", "g")
+
+
+def test_the_image_factor_figures_are_planned_only_where_images_are_generated():
+    metrics = [Metric("recall@1", Direction.QUALITY)]
+    stems = {stem for _, stem, _ in figure_plan(metrics, image_factors=True)}
+    assert {"image_factors", "image_factor_gaps"} <= stems
+    assert not {"image_factors", "image_factor_gaps"} & {
+        stem for _, stem, _ in figure_plan(metrics)}
+
+
+def test_the_image_factor_gaps_are_drawn_with_their_welch_intervals():
+    images, summary = image_factor_tables()
+    figure = FIGURES.get("image_factor_gaps").draw(images, summary, [], 95, style())
+    sharpness = next(a for a in figure.axes if a.get_title() == "sharpness")
+    (points, *_) = [line for line in sharpness.get_lines() if line.get_marker() == "o"]
+    gaps = summary[(summary["source"] == "generated - real") & (summary["factor"] == "sharpness")]
+    expected = gaps.set_index("group").reindex(["", "gender:female", "gender:male"])["mean"]
+    assert points.get_xdata() == pytest.approx(expected.to_numpy())
+    assert [t.get_text() for t in sharpness.get_yticklabels()] == [
+        "all", "gender:female", "gender:male"]
+    violins = FIGURES.get("image_factors").draw(images, summary, [], 95, style())
+    assert len(violins.axes) >= 4  # a row per factor (one attribute: gender)
+    assert "faces 100% → 100%" in violins.axes[0].get_xticklabels()[0].get_text()

@@ -35,7 +35,7 @@ def test_rule_environment_matches_pyproject():
 
 
 HEAVY = ("torch", "torchvision", "open_clip", "open_clip_train", "diffusers", "transformers",
-         "sklearn", "scipy", "matplotlib", "seaborn", "pycocotools", "pycocoevalcap")
+         "sklearn", "scipy", "matplotlib", "seaborn", "pycocotools", "pycocoevalcap", "cv2")
 
 
 @pytest.mark.workflow

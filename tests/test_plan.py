@@ -51,16 +51,20 @@ def test_work_gpu_hours_and_disk_worked_by_hand():
     stages = {s.name: s for s in plan(hand_study(), images={"geo": 7}, results="/nonexistent")}
     runs = 2 * 2  # ratios × seeds × one generator
     assert stages["prepare"].jobs == 2
-    assert stages["generate"].jobs == 4 + 1  # its shards, and gathering their manifests
+    # its shards, gathering their manifests, and the detectability probe's images
+    assert stages["generate"].jobs == 4 + 1 + 1
     assert stages["mix"].jobs == 2 * runs  # mix and evaluate_mix
     # 60 training images; each seed replaces its own 30 at ratio 0.5, generated once
     union = set(replaced_positions(60, 0.5, 0)[0]) | set(replaced_positions(60, 0.5, 1)[0])
     assert 30 < len(union) < 60
     generate = stages["generate"]
-    assert generate.work == len(union)
+    n = len(union) + 35  # and an image of each of the 35 test captions (the probe's 500 at most)
+    assert generate.work == n
     # 2.8 images/s at 512² and 50 steps: 25 steps of 256² is 8 times cheaper
-    assert generate.gpu_hours == pytest.approx(len(union) / (2.8 * 8) / 3600)
-    assert generate.disk_bytes == pytest.approx(len(union) * 256 * 256 * PNG_BYTES_PER_PIXEL)
+    assert generate.gpu_hours == pytest.approx(n / (2.8 * 8) / 3600)
+    assert generate.disk_bytes == pytest.approx(n * 256 * 256 * PNG_BYTES_PER_PIXEL)
+    # a job per shard and the tables; each generated image and its prompt's real image
+    assert (stages["image factors"].jobs, stages["image factors"].work) == (4 + 1, 2 * len(union))
     # one batch of 32 per epoch (drop_last), 2 epochs, per run
     train = stages["train"]
     assert (train.jobs, train.work) == (runs, runs * 2 * 32)
@@ -104,8 +108,9 @@ def test_parameter_counts_match_open_clip_published_profiles():
 def test_the_paper_configs_plan_without_their_data(capsys, name):
     assert main([f"config/paper/{name}.yaml", "--images", "phase=15840"]) == 0
     out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:8]}
-    shards = {"cc3m": "3301", "coco": "121"}[name]  # with the job that gathers them
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:10]}
+    # with the job that gathers them, and the one rendering the probe's test captions
+    shards = {"cc3m": "3302", "coco": "122"}[name]
     assert rows["generate"][1] == shards
     if name == "cc3m":  # the published study's generated images: about 1.4 TB
         assert rows["generate"][-2:] == ["1.4", "TB"]

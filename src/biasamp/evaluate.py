@@ -65,9 +65,10 @@ class ModelInputs:
     """
 
     def __init__(self, images: pd.DataFrame, evaluation: dict, encode_images, encode_texts,
-                 written_captions: list[str] | None = None, training_mix: str | None = None):
+                 written_captions: list[str] | None = None, training_mix: str | None = None,
+                 probe: str | None = None):
         self.images, self.evaluation = images, evaluation
-        self._training_mix = training_mix
+        self._training_mix, self._probe = training_mix, probe
         self.shared: dict = {}
         self._encode_images, self.encode_texts = encode_images, encode_texts
         self.written_captions = written_captions
@@ -83,6 +84,22 @@ class ModelInputs:
     def training_mix(self) -> pd.DataFrame:
         """The model's training mix (empty when not given: no measure against it)."""
         return manifest.read(self._training_mix) if self._training_mix else pd.DataFrame()
+
+    @cached_property
+    def generated_images(self) -> pd.DataFrame | None:
+        """The probe's generated images of evaluation captions (None without a probe), with
+        the demographics their generator did not report taken from their prompt images."""
+        if not self._probe:
+            return None
+        from biasamp.mix import with_prompt_attributes
+
+        generated = manifest.read(self._probe)
+        return with_prompt_attributes(generated, self.images) if len(generated) else generated
+
+    @cached_property
+    def generated_embeddings(self) -> np.ndarray:
+        """L2-normalised embeddings of :attr:`generated_images`."""
+        return ranking_embeddings(self._encode_images(self.generated_images))
 
     @cached_property
     def image_embeddings(self) -> np.ndarray:
@@ -137,10 +154,12 @@ def evaluate_model(
     model_settings: dict, model_path: str, dataset_manifest: str, evaluation: dict,
     keys: dict, out_metrics: str, device: str = "cpu", captions_csv: str | None = None,
     threads: int = 1, mix_manifest: str | None = None, workers: int = 0,
+    probe_manifest: str | None = None,
 ) -> pd.DataFrame:
     """Measure the model at ``model_path`` (trained on ``mix_manifest``) on the test images of
     ``dataset_manifest`` with every suite that applies to it; write the tidy rows to
-    ``out_metrics``. ``workers`` DataLoader processes decode the images."""
+    ``out_metrics``. ``workers`` DataLoader processes decode the images; ``probe_manifest``:
+    generated images of test captions, for the detectability probe."""
     import torch
 
     torch.set_num_threads(threads)
@@ -151,7 +170,8 @@ def evaluate_model(
     inputs = ModelInputs(images, evaluation,
                          lambda frame: model.encode_images(frame, batch, normalize=False,
                                                            workers=workers),
-                         lambda texts: model.encode_texts(texts, batch), written, mix_manifest)
+                         lambda texts: model.encode_texts(texts, batch), written, mix_manifest,
+                         probe_manifest)
     frame = tables.measurements(keys, measure_model(inputs, kind.writes_captions))
     tables.write(frame, out_metrics)
     log.info("evaluated %s on %d images, %d captions (%s, %d thread%s):\n%s",

@@ -12,7 +12,7 @@ from pathlib import Path
 # so what a rule pays for start-up can be read (and is tested) rule by rule.
 HEAVY = ("torch", "torchvision", "torchvision.models", "open_clip", "open_clip_train",
          "transformers", "diffusers", "sklearn", "scipy", "matplotlib", "seaborn", "pycocotools",
-         "pycocoevalcap")
+         "pycocoevalcap", "cv2")
 
 
 # The job's log, once :func:`start` ran.

@@ -10,7 +10,9 @@ Required columns:
   image_length  byte length of the encoded image
 Demographic columns (missing value = unknown, never guessed): gender, skin, ethnicity, age,
 region. ``tasks``: what each image shows that bias-amplification measures condition on (the toy
-world's activity), a list per image; absent where a dataset has none. Generated rows add:
+world's activity), a list per image; absent where a dataset has none. ``face_box``: the pixel
+box [x0, y0, x1, y1] of the face, where a dataset or generator knows it (the toy world), for
+the image-factor measures (:mod:`biasamp.image_factors`). Generated rows add:
 source_id (the real image whose caption was the prompt), prompt, image_seed, generator,
 flagged (withheld by a safety checker: never mixed in); in a mix, attributes_from says whether
 their demographics and tasks are what the generator reported or their prompt image's.

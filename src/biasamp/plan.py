@@ -86,6 +86,10 @@ def job_counts(config: dict) -> dict[str, int]:
         if generating else 0
     counts["gather_generated"] = len(datasets) * len(generators) if generating else 0
     counts["contact_sheet"] = counts["gather_generated"]
+    probing = generating and config["evaluation"]["detectability_images"] > 0
+    counts["generate_probe"] = counts["gather_generated"] if probing else 0
+    counts["image_factors"] = counts["generate"]  # one per generation shard
+    counts["image_factor_tables"] = 1 if generating else 0
     counts["mix"] = counts["evaluate_mix"] = mixes
     counts["train"] = mixes * len(models)
     counts["caption"] = mixes * evalsets * sum(map(writes_captions, models.values()))
@@ -175,9 +179,11 @@ def plan(config: dict, images: dict[str, int] | None = None,
                        f"images ({source})" for name, (s, source) in
                        [*sizes.items(), *set_sizes.items()]]
 
-    # its shards, and the job gathering their manifests
-    generate = Stage("generate",
-                     counts.get("generate", 0) + counts.get("gather_generated", 0), unit="images")
+    # its shards, the job gathering their manifests, and the detectability probe's images
+    generate = Stage("generate", sum(counts.get(r, 0) for r in (
+        "generate", "gather_generated", "generate_probe")), unit="images")
+    factors = Stage("image factors", counts.get("image_factors", 0)
+                    + counts.get("image_factor_tables", 0), unit="images", small=True)
     for dataset, (split, _) in sizes.items():
         for name, settings in config["generators"].items():
             if not counts.get("generate"):
@@ -185,15 +191,20 @@ def plan(config: dict, images: dict[str, int] | None = None,
             kind = GENERATORS.get(settings["kind"]).implementation
             positions = planned_positions(split["train"], generation_plan(
                 ratios, seeds, kind.may_withhold(settings)))
-            n = len(positions)
+            probe = min(config["evaluation"]["detectability_images"], split["test"]) \
+                if counts.get("generate_probe") else 0
+            n = len(positions) + probe
             generate.work += n
+            factors.work += 2 * len(positions)  # each generated image and its prompt's image
+            what = f"{n:,} images" + (f" ({probe:,} of test captions, for the detectability "
+                                      "probe)" if probe else "")
             per_image = image_bytes
             if per_image is None and settings.get("image_format") == "PNG" and "height" in settings:
                 per_image = PNG_BYTES_PER_PIXEL * settings["height"] * settings["width"]
             generate.disk_bytes = _sum(generate.disk_bytes,
                                        None if per_image is None else n * per_image)
             if settings["gpus"] == 0:
-                generate.notes.append(f"{dataset}/{name}: {n:,} images on the CPU")
+                generate.notes.append(f"{dataset}/{name}: {what} on the CPU")
                 continue
             reference = None
             if settings["kind"] == "diffusers":
@@ -204,8 +215,10 @@ def plan(config: dict, images: dict[str, int] | None = None,
                                "H100 reference, SD 1.5 scaled to these steps and size")
             hours = _hours(n, rate)
             generate.gpu_hours = _sum(generate.gpu_hours, hours)
-            generate.notes.append(f"{dataset}/{name}: {n:,} images {note}")
+            generate.notes.append(f"{dataset}/{name}: {what} {note}")
     stages.append(generate)
+    if factors.jobs:
+        stages.append(factors)
     stages.append(Stage("mix", counts["mix"] + counts["evaluate_mix"], small=True))
 
     train = Stage("train", counts["train"], unit="samples")

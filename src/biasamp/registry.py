@@ -36,6 +36,9 @@ class Kind:
     # (None: unknown until prepared); ``python -m biasamp.plan`` sizes a study with it before
     # the data is fetched
     published_sizes: Callable[[dict], tuple[dict[str, int], str]] | None = None
+    # dataset kinds: its images have captions (False: labelled images only, as FairFace; only
+    # the caption-free measures apply, e.g. the harmful-label audit)
+    captions: bool = True
     # generator kinds: the dataset kinds whose captions it can render (None: any)
     datasets: tuple[str, ...] | None = None
 

@@ -6,7 +6,8 @@ it missed?) and for a neutral generator (how often is a trend reported where non
 :func:`run_study` calls the same stage functions with the same arguments as the workflow's
 jobs (prepare, generate, mix, train, caption, evaluate on the test split), without a job's
 start-up cost: a ratio-0 mix holds no generated image, so its models are trained once and
-their rows serve every generator, as they are identical anyway. Evaluation sets are not run.
+evaluated for every generator (identical rows, but for the detectability probe, which uses each
+generator's images). Evaluation sets are not run.
 :func:`study_verdicts` turns the table into the trends table (:mod:`biasamp.trends`).
 ``benchmarks/verdicts.py`` and the planted-effect tests use them.
 """
@@ -25,7 +26,9 @@ log = logging.getLogger(__name__)
 
 def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: float,
           seed: int) -> pd.DataFrame:
-    """Mix, train, caption and evaluate one (dataset, generator, ratio, seed): its rows."""
+    """Mix, train, caption and evaluate one (dataset, generator, ratio, seed): its rows. A
+    ratio-0 unit (``generator`` None) trains once and is evaluated for every generator (the
+    detectability probe differs: it uses that generator's images)."""
     from biasamp import tables
     from biasamp.caption import write_captions
     from biasamp.evaluate import evaluate_model, measure_mix
@@ -39,12 +42,14 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
     folder = Path(root) / dataset / (generator or "real") / f"ratio~{ratio_label(ratio)}" \
         / f"seed~{seed}"
     folder.mkdir(parents=True, exist_ok=True)
-    keys = {"dataset": dataset, "generator": generator or "", "ratio": float(ratio),
-            "seed": seed, "model": "", "evalset": ""}
+    names = [generator] if generator else list(config["generators"])
+    keys = {"dataset": dataset, "generator": "", "ratio": float(ratio), "seed": seed,
+            "model": "", "evalset": ""}
     mix = folder / "mix.parquet"
     write_mix(str(data), generated and str(generated), float(ratio), seed, str(mix))
     measure_mix(str(mix), keys, str(folder / "mix_metrics.csv"))
-    frames = [tables.read(folder / "mix_metrics.csv")]
+    mixed = tables.read(folder / "mix_metrics.csv")
+    frames = [mixed.assign(generator=name) for name in names]
     evaluation = {k: v for k, v in config["evaluation"].items() if k not in ("sets", "threads")}
     for name, settings in config["models"].items():
         model = folder / name / "model.pt"
@@ -54,11 +59,15 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
             captions = folder / name / "test.captions.csv"
             write_captions(settings, str(model), str(data), evaluation["batch_size"],
                            str(captions))
-        out = folder / name / "test.csv"
-        evaluate_model(settings, str(model), str(data), evaluation,
-                       {**keys, "model": name, "evalset": "test"}, str(out),
-                       captions_csv=str(captions) if captions else None, mix_manifest=str(mix))
-        frames.append(tables.read(out))
+        for who in names:
+            probe = Path(root) / dataset / "generated" / who / "probe.parquet"
+            out = folder / name / f"test.{who}.csv"
+            evaluate_model(settings, str(model), str(data), evaluation,
+                           {**keys, "generator": who, "model": name, "evalset": "test"},
+                           str(out), captions_csv=str(captions) if captions else None,
+                           mix_manifest=str(mix), probe_manifest=str(probe) if probe.exists()
+                           else None)
+            frames.append(tables.read(out))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -81,7 +90,7 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
     from biasamp import manifest
     from biasamp.config import validate_config
     from biasamp.datasets import prepare
-    from biasamp.generate import generate_shard
+    from biasamp.generate import generate_probe, generate_shard
     from biasamp.generators import GENERATORS
     from biasamp.study import generation_plan
 
@@ -103,6 +112,11 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
                                    str(folder / f"shard-{shard}.tar"), plan)
                 manifest.gather([folder / f"shard-{k}.parquet" for k in range(generator["shards"])],
                                 folder / "manifest.parquet")
+                if config["evaluation"]["detectability_images"]:
+                    generate_probe(generator, name, str(data),
+                                   config["evaluation"]["detectability_images"],
+                                   config["seed"], str(folder / "probe.parquet"),
+                                   str(folder / "probe.tar"))
         units += [(dataset, None if ratio == 0 else name, ratio, seed)
                   for ratio in config["ratios"] for seed in config["seeds"]
                   for name in ([None] if ratio == 0 else config["generators"])]
@@ -115,10 +129,7 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
                                                strict=True)))
     else:
         frames = [_unit(config, root, *u) for u in units]
-    shared = [f for f, u in zip(frames, units, strict=True) if u[1] is None]
-    own = [f for f, u in zip(frames, units, strict=True) if u[1] is not None]
-    table = pd.concat(own + [f.assign(generator=name) for f in shared
-                             for name in config["generators"]], ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
     return table.sort_values(["dataset", "generator", "ratio", "seed", "model", "evalset",
                               "metric", "group"], kind="stable").reset_index(drop=True)
 

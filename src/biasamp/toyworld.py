@@ -153,11 +153,21 @@ def face_box(x: float, size: int) -> tuple[int, int, int, int]:
 def render(
     scene: Scene, rng: np.random.Generator, size: int = 64, face_blur: float = 0.0
 ) -> Image.Image:
-    """Render ``scene`` as a ``size``×``size`` RGB image.
+    """Render ``scene`` as a ``size``×``size`` RGB image (see :func:`render_with_face`)."""
+    return render_with_face(scene, rng, size, face_blur)[0]
+
+
+def render_with_face(
+    scene: Scene, rng: np.random.Generator, size: int = 64, face_blur: float = 0.0,
+    colour_shift: tuple[int, int, int] = (0, 0, 0),
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Render ``scene`` as a ``size``×``size`` RGB image; also the pixel box of its head
+    (:func:`face_box`), the face region the image-factor measures look at.
 
     ``rng`` varies position, colours and pixel noise, so two renders of one scene differ as two
     photos would. ``face_blur`` is the radius (in 64-unit pixels) of a Gaussian blur over the
-    head, the artefact generated faces are known for.
+    head, the artefact generated faces are known for; ``colour_shift`` is added to every pixel's
+    (R, G, B) (a colour cast; equal values shift the luminance).
     """
     s = size / 64
     upper, lower = PLACES[scene.place]
@@ -186,10 +196,11 @@ def render(
         draw.chord([(x - 6) * s, 10 * s, (x + 6) * s, 20 * s], 180, 360, fill=HAIR_RGB)
     _draw_object(draw, scene.activity, x, s)
 
+    box = face_box(x, size)
     if face_blur > 0:
-        box = face_box(x, size)
         face = img.crop(box).filter(ImageFilter.GaussianBlur(face_blur * s))
         img.paste(face, box)
 
     pixels = np.asarray(img, dtype=np.int16) + rng.integers(-6, 7, size=(size, size, 3))
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    pixels += np.asarray(colour_shift, dtype=np.int16)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), box

@@ -97,8 +97,9 @@ def test_each_rule_imports_only_the_libraries_it_uses(study):
     model = {"torch", "torchvision", "torchvision.models", "open_clip", "scipy", "sklearn"}
     assert loaded["train"] <= model | {"open_clip_train"}  # no transformers, no diffusers
     assert loaded["evaluate"] <= model  # nor the trainer
-    for rule in ("prepare", "generate", "mix", "evaluate_mix", "aggregate", "trends", "plot",
-                 "provenance", "contact_sheet"):  # a toy generator renders without torch
+    for rule in ("prepare", "generate", "mix", "evaluate_mix", "aggregate",
+                 "trends", "plot", "provenance", "contact_sheet", "image_factors",
+                 "image_factor_tables"):  # a toy generator renders without torch
         assert "torch" not in loaded[rule], rule
 
 

@@ -171,7 +171,9 @@ METRIC_RESTS_ON = {m.name: m.rests_on for m in STUDY_METRICS if m.rests_on}
 METRIC_BLIND_VALUES = {
     m.name: m.blind_value for m in STUDY_METRICS if m.blind_value is not None
 }
-FIGURE_PLAN = figure_plan(STUDY_METRICS)
+# a study of ratio 0 alone generates nothing: no image factors, contact sheets or their figures
+GENERATES = max(config["ratios"]) > 0
+FIGURE_PLAN = figure_plan(STUDY_METRICS, image_factors=GENERATES)
 # what the figures say about each metric: which way is worse, and values with a meaning
 METRIC_INFO = {
     m.name: {
@@ -212,6 +214,10 @@ def images_to_generate(wildcards):
 SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
 GENERATED = "results/{dataset}/generated/{generator}/manifest.parquet"
 CONTACT_SHEET = "results/figures/images/{dataset}/{generator}.png"
+PROBE = "results/{dataset}/generated/{generator}/probe"
+FACTOR_SHARD = "results/{dataset}/factors/{generator}/shard-{shard}"
+IMAGE_FACTORS = "results/image_factors.parquet"
+IMAGE_FACTORS_SUMMARY = "results/image_factors.csv"
 
 
 def generation_shards(wildcards, ext="parquet"):
@@ -230,6 +236,54 @@ def generated_images(wildcards):
     if float(wildcards.ratio) == 0:
         return []
     return GENERATED.format(dataset=wildcards.dataset, generator=wildcards.generator)
+
+
+# the detectability probe: generated images of test captions, in studies that generate
+PROBING = GENERATES and config["evaluation"]["detectability_images"] > 0
+
+
+def probe_images(wildcards):
+    """The probe's generated images (manifest, archive) for an evaluation on the dataset's own
+    test split, whose captions they render (none for other evaluation sets)."""
+    if not PROBING or wildcards.evalset != "test":
+        return []
+    return [f"{PROBE}.{ext}".format(**wildcards) for ext in ("parquet", "tar")]
+
+
+def factor_shards_by_generator():
+    """``[dataset, generator, [its image-factor shards]]`` of every generator of the study
+    (none when it generates nothing)."""
+    if not GENERATES:
+        return []
+    return [
+        [
+            d,
+            g,
+            expand(
+                f"{FACTOR_SHARD}.parquet",
+                dataset=d,
+                generator=g,
+                shard=range(s["shards"]),
+            ),
+        ]
+        for d in config["datasets"]
+        for g, s in config["generators"].items()
+    ]
+
+
+def factor_shards():
+    return [path for _, _, paths in factor_shards_by_generator() for path in paths]
+
+
+def probe_files():
+    if not PROBING:
+        return []
+    return expand(
+        f"{PROBE}.{{ext}}",
+        dataset=config["datasets"],
+        generator=config["generators"],
+        ext=["parquet", "tar"],
+    )
 
 
 def study_grid(pattern):
@@ -268,7 +322,7 @@ def study_files():
         path for files in prepared for path in [files["dataset"], *files["images"]]
     ]
     shards = []
-    if max(config["ratios"]) > 0:
+    if GENERATES:
         shards = [
             f"results/{dataset}/generated/{name}/shard-{k}.{ext}"
             for dataset in config["datasets"]
@@ -288,6 +342,8 @@ def study_files():
             + study_grid(f"{MIX}/manifest.parquet")
             + study_grid(f"{MODEL}/model.pt")
             + captions
+            + factor_shards()
+            + probe_files()
         )
     )
 
@@ -322,10 +378,15 @@ def reported_figure(path):
 
 def final_outputs():
     sheets = []
-    if max(config["ratios"]) > 0:  # a study of ratio 0 alone generates nothing to show
-        sheets = expand(
-            CONTACT_SHEET, dataset=config["datasets"], generator=config["generators"]
-        )
+    if GENERATES:
+        sheets = [
+            IMAGE_FACTORS_SUMMARY,
+            *expand(
+                CONTACT_SHEET,
+                dataset=config["datasets"],
+                generator=config["generators"],
+            ),
+        ]
     return [
         "results/metrics.csv",
         "results/trends.csv",

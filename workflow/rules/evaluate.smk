@@ -27,6 +27,7 @@ rule evaluate:
         model=rules.train.output.model,
         mix=rules.mix.output.manifest,
         captions=model_captions,
+        probe=probe_images,
     output:
         metrics=f"{EVALUATION}/{{model}}/{{evalset}}.csv",
     log:

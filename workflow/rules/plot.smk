@@ -4,6 +4,7 @@ rule plot:
     input:
         metrics=rules.aggregate.output[0],
         trends=rules.trends.output[0],
+        factors=[IMAGE_FACTORS, IMAGE_FACTORS_SUMMARY] if GENERATES else [],
     output:
         figure_outputs(),
     log:

@@ -22,6 +22,7 @@ evaluate_model(
     out_metrics=snakemake.output.metrics,
     captions_csv=snakemake.input.captions or None,
     mix_manifest=snakemake.input.mix,
+    probe_manifest=snakemake.input.probe[0] if snakemake.input.probe else None,
     device=device,
     threads=max(1, snakemake.threads - WORKERS),
     workers=WORKERS,

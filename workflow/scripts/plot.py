@@ -11,4 +11,5 @@ plot_all(
     outputs=list(snakemake.output),
     interval=snakemake.params.interval,
     metric_info=snakemake.params.metric_info,
+    factors=tuple(snakemake.input.factors) or None,
 )

@@ -101,7 +101,7 @@ def fairface_sizes(settings: dict) -> tuple[dict[str, int], str]:
     return {"test": 86_744 if training else 10_954}, "FairFace's published label files"
 
 
-@DATASETS.register("fairface", published_sizes=fairface_sizes,
+@DATASETS.register("fairface", published_sizes=fairface_sizes, captions=False,
                    check=_checker("labels", FAIRFACE_WHERE), schema=_schema(
     "labels", "Path of FairFace's label_val.csv (or label_train.csv)."))
 def prepare_fairface(settings: dict, manifest_path: str) -> None:
@@ -118,8 +118,9 @@ def prepare_fairface(settings: dict, manifest_path: str) -> None:
              {c: frame[c].value_counts().to_dict() for c in ("gender", "ethnicity", "age")})
 
 
-@DATASETS.register("region_csv", check=_checker("csv", REGION_WHERE), schema=_schema(
-    "csv", "Path of the CSV (columns file, region; optional gender, country)."))
+@DATASETS.register("region_csv", captions=False, check=_checker("csv", REGION_WHERE),
+                   schema=_schema("csv", "Path of the CSV (columns file, region; optional "
+                                         "gender, country)."))
 def prepare_regions(settings: dict, manifest_path: str) -> None:
     path = settings["csv"]
     labels = read_labels(path, ("file", "region"))

@@ -98,14 +98,15 @@ def prepare(settings: dict, manifest_path: str) -> None:
             image_id = f"toy-{i:07d}"
             rng = rng_for(seed, "toy", image_id)
             scene, neutral = sample_scene(rng, settings)
-            offset, length = writer.add(image_id, toyworld.render(scene, rng, size))
+            image, face = toyworld.render_with_face(scene, rng, size)
+            offset, length = writer.add(image_id, image)
             rows.append({
                 "id": image_id, "split": splits[i], "source": "real",
                 "caption": toyworld.caption_for(scene, neutral),
                 "image_path": str(archive), "image_offset": offset, "image_length": length,
                 "gender": scene.gender, "skin": scene.skin, "activity": scene.activity,
                 "place": scene.place, "shirt": scene.shirt, "neutral_caption": neutral,
-                "tasks": [scene.activity],
+                "tasks": [scene.activity], "face_box": list(face),
             })
     frame = pd.DataFrame(rows)
     manifest.write(frame, manifest_path)

@@ -10,7 +10,11 @@ An entry is ``@FIGURES.register(name, outputs=..., category=...)`` on a function
   (slope over the ratio, its interval and verdict: :mod:`biasamp.trends`), the metrics, the
   confidence level of intervals over seeds and the study's :class:`Style` (colours fixed per
   subgroup and generator across all figures, each metric's direction and reference values);
-- ``category``: where the report files it (its caption is the entry's docstring).
+- ``category``: where the report files it (its caption is the entry's docstring);
+- ``table``: ``metrics`` (the default: the above), or ``image_factors`` for figures of the
+  images themselves (:mod:`biasamp.image_factors`): ``draw`` then gets every image's factors
+  (``results/image_factors.parquet``) as ``rows`` and the summary (``image_factors.csv``) as
+  ``trends``, and the figure exists only in studies that generate images.
 
 The plot rule's outputs are derived from this registry: a new figure is one module.
 """
@@ -70,6 +74,12 @@ class Figure:
     implementation: Callable[..., Any]  # draw(rows, trends, metrics, interval, style)
     outputs: Callable[[list], list[tuple[str, list[str]]]]
     category: str = "Metrics against the contamination ratio"
+    table: str = "metrics"  # or "image_factors"
+
+    def __post_init__(self):
+        if self.table not in ("metrics", "image_factors"):
+            raise ValueError(f"figure {self.name!r} reads table {self.table!r}; known: "
+                             "metrics, image_factors")
 
     @property
     def module(self) -> str:
@@ -96,10 +106,12 @@ def figure_stem(metric: str) -> str:
     return metric.replace("@", "_at_")
 
 
-def figure_plan(metrics: list) -> list[tuple[str, str, list[str]]]:
+def figure_plan(metrics: list, image_factors: bool = False) -> list[tuple[str, str, list[str]]]:
     """``(figure, stem, metric names)`` of every file the registered figures make for a study
-    whose table can hold ``metrics``; stems are unique."""
+    whose table can hold ``metrics`` (and that measures image factors, where it generates
+    images); stems are unique."""
     plan = [(figure.name, stem, names) for figure in FIGURES
+            if image_factors or figure.table != "image_factors"
             for stem, names in figure.outputs(metrics)]
     stems = [stem for _, stem, _ in plan]
     clashes = sorted({s for s in stems if stems.count(s) > 1})

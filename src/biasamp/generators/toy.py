@@ -17,7 +17,9 @@ faithful generator: its images are distributed as the real ones):
   is the failure that reaches the models: in the generated data the person's look stops
   telling the gender its caption names, and the activity tells it instead.
 
-``face_blur`` blurs the face region (Chen et al., CVPR 2024, report blurry generated faces).
+``face_blur`` blurs the face region (Chen et al., CVPR 2024, report blurry generated faces);
+``colour_shift`` casts a colour over the whole image (generated images' colour and luminance
+statistics differ from photographs'; off by default).
 Skin tone follows the data's share. Every attribute rendered is recorded.
 """
 
@@ -40,6 +42,11 @@ SCHEMA = {
                           "description": "γ: 1 faithful, >1 amplifies, <1 mitigates."},
         "face_blur": {"type": "number", "minimum": 0, "default": 0.0,
                       "description": "Gaussian blur radius over faces (64-pixel units)."},
+        "colour_shift": {"type": "array", "items": {"type": "integer", "minimum": -255,
+                                                    "maximum": 255},
+                         "minItems": 3, "maxItems": 3, "default": [0, 0, 0],
+                         "description": "Added to every pixel's (R, G, B): a colour cast "
+                                        "(equal values shift the luminance)."},
         "stereotype_override": {
             "type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
             "description": "Probability that a counter-stereotypical prompt (naming the "
@@ -108,11 +115,12 @@ class ToyGenerator:
                 place=parsed.place,
                 shirt=parsed.shirt,
             )
-            image = toyworld.render(
-                scene, rng, self.settings["image_size"], self.settings["face_blur"]
+            image, face = toyworld.render_with_face(
+                scene, rng, self.settings["image_size"], self.settings["face_blur"],
+                self.settings["colour_shift"],
             )
             yield {
                 "flagged": False, "gender": scene.gender, "skin": scene.skin,
                 "activity": scene.activity, "place": scene.place, "shirt": scene.shirt,
-                "tasks": [scene.activity],
+                "tasks": [scene.activity], "face_box": list(face),
             }, image

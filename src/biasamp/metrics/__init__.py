@@ -10,7 +10,8 @@ function ``measure(inputs) -> [(metric, group, value), ...]``:
   each training mix (the ``evaluate_mix`` jobs); the others measure each trained model on each
   evaluation set (the ``evaluate`` jobs), and one that needs ``written_captions`` only models
   that write captions; ``training_mix`` is the manifest of the mix the model was trained on
-  (to judge a model's bias against its own data's).
+  (to judge a model's bias against its own data's); ``generated_images`` generated images of
+  the evaluation images' captions, with their embeddings (the detectability probe).
 
 The workflow derives the metric list, the figures and the code fingerprints from this registry.
 """
@@ -57,7 +58,7 @@ class Metric:
 
 # What a suite may ask of its inputs (see :class:`Inputs`).
 NEEDS = frozenset({"image_embeddings", "text_embeddings", "written_captions", "training_mix",
-                   "mix"})
+                   "mix", "generated_images"})
 
 
 class Inputs(Protocol):
@@ -75,6 +76,9 @@ class Inputs(Protocol):
     training_mix: pd.DataFrame  # the mix the model was trained on (its manifest)
     shared: dict  # derived values suites share within one evaluation (zero-shot predictions)
     mix: pd.DataFrame  # the training mix a "mix" suite measures
+    generated_images: pd.DataFrame | None  # generated images of evaluation captions (the
+    # detectability probe's; None where there are none)
+    generated_embeddings: np.ndarray  # their L2-normalised embeddings
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """L2-normalised text embeddings."""

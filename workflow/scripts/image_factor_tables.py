@@ -1,0 +1,12 @@
+from biasamp.joblog import start
+
+start(snakemake.log[0])
+
+from biasamp.image_factors import summarise_study
+
+summarise_study(
+    {(d, g): paths for d, g, paths in snakemake.params.shards},
+    level=snakemake.params.level / 100,
+    out_summary=snakemake.output.summary,
+    out_images=snakemake.output.images,
+)
