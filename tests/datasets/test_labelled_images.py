@@ -99,3 +99,8 @@ def test_a_set_without_captions_gets_the_caption_free_measures(tmp_path, random_
     assert preference.isin([0.0, 0.5, 1.0]).all()  # shares of 1 or 2 images
     self_sim = table[(table["metric"] == "self_similarity") & (table["group"] == "")]["value"]
     assert np.isfinite(self_sim).all() and (self_sim.abs() <= 1).all()
+    # the harmful-label audit, by gender × race as FairFace's classes
+    assert {"", "gender:male", "ethnicity:black"} <= groups["harmful_label_share"]
+    assert any(g.startswith("gender&ethnicity:") for g in groups["harmful_label_share"])
+    assert table.loc[table["metric"].str.endswith("_label_share"), "value"].between(0, 1).all()
+    assert "detectability_auc" not in groups  # no generated images of its captions
