@@ -130,7 +130,8 @@ def test_the_contact_sheet_pairs_captions_half_of_them_neutral():
 
 
 def image_factor_tables():
-    from biasamp.image_factors import FACTORS, summarise
+    from biasamp.factor_tables import summarise
+    from biasamp.image_factors import FACTORS
 
     rng = np.random.default_rng(0)
     n = 40

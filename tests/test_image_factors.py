@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageFilter
 from scipy import stats
 
+from biasamp import factor_tables as t
 from biasamp import image_factors as f
 from biasamp.config import validate_entry
 from biasamp.datasets import DATASETS
@@ -91,15 +92,15 @@ def test_faces_known_or_detected():
 def test_intervals_agree_with_scipy():
     rng = np.random.default_rng(1)
     g, r = rng.normal(1, 2, 40), rng.normal(0, 1, 25)
-    row = f.difference_row(g, r, 0.9)
+    row = t.difference_row(g, r, 0.9)
     welch = stats.ttest_ind(g, r, equal_var=False).confidence_interval(0.9)
     assert row["mean"] == pytest.approx(g.mean() - r.mean())
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((welch.low, welch.high))
-    one = f.mean_row(g, 0.95)
+    one = t.mean_row(g, 0.95)
     reference = stats.ttest_1samp(g, 0).confidence_interval(0.95)
     assert (one["ci_low"], one["ci_high"]) == pytest.approx((reference.low, reference.high))
-    assert np.isnan(f.difference_row(g, r[:1], 0.95)["ci_low"])
-    assert np.isnan(f.difference_row(g, r[:0], 0.95)["mean"])
+    assert np.isnan(t.difference_row(g, r[:1], 0.95)["ci_low"])
+    assert np.isnan(t.difference_row(g, r[:0], 0.95)["mean"])
 
 
 def test_summary_rows_by_source_and_group():
@@ -107,12 +108,12 @@ def test_summary_rows_by_source_and_group():
         "id": list("abcd"), "source": ["real", "real", "generated", "generated"],
         "gender": ["female", "male", "female", "male"],
         **{factor: [1.0, 2.0, 4.0, 8.0] for factor in f.FACTORS}})
-    summary = f.summarise(per_image, "toy", "g", 0.95)
-    assert set(summary["source"]) == {"real", "generated", f.GAP}
+    summary = t.summarise(per_image, "toy", "g", 0.95)
+    assert set(summary["source"]) == {"real", "generated", t.GAP}
     assert set(summary["group"]) == {"", "gender:female", "gender:male"}
     gap = summary.set_index(["source", "factor", "group"])
-    assert gap.loc[(f.GAP, "sharpness", ""), "mean"] == pytest.approx(6 - 1.5)
-    assert gap.loc[(f.GAP, "sharpness", "gender:male"), "mean"] == pytest.approx(6)
+    assert gap.loc[(t.GAP, "sharpness", ""), "mean"] == pytest.approx(6 - 1.5)
+    assert gap.loc[(t.GAP, "sharpness", "gender:male"), "mean"] == pytest.approx(6)
     assert gap.loc[("real", "luminance", "gender:female"), "n"] == 1
 
 
@@ -134,8 +135,8 @@ def sharpness_gaps(root, blur: float) -> pd.Series:
                                 str(shard.with_suffix(".factors.parquet")))
     assert set(per_image["source"]) == {"real", "generated"}
     assert per_image["face_found"].eq(1).all()  # the toy world knows every head box
-    summary = f.summarise(per_image, "toy", "g", 0.95)
-    return summary[(summary["source"] == f.GAP) & (summary["factor"] == "sharpness")] \
+    summary = t.summarise(per_image, "toy", "g", 0.95)
+    return summary[(summary["source"] == t.GAP) & (summary["factor"] == "sharpness")] \
         .set_index("group")
 
 

@@ -87,13 +87,16 @@ class ModelInputs:
 
     @cached_property
     def generated_images(self) -> pd.DataFrame | None:
-        """The probe's generated images of evaluation captions (None without a probe), with
-        the demographics their generator did not report taken from their prompt images."""
+        """The probe's generated images of evaluation captions (None without a probe; those a
+        safety checker withheld left out), with the demographics their generator did not report
+        taken from their prompt images."""
         if not self._probe:
             return None
         from biasamp.mix import with_prompt_attributes
 
         generated = manifest.read(self._probe)
+        if "flagged" in generated:  # withheld by a safety checker (a black image): left out
+            generated = generated[~generated["flagged"].fillna(False).astype(bool)]
         return with_prompt_attributes(generated, self.images) if len(generated) else generated
 
     @cached_property

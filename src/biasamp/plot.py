@@ -23,8 +23,8 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
     import pandas as pd
 
     from biasamp import tables
+    from biasamp.factor_tables import read_summary
     from biasamp.figures import FIGURES, Style, study_colours
-    from biasamp.image_factors import read_summary
     from biasamp.trends import read_trends
 
     table, trends = tables.read(metrics_csv), read_trends(trends_csv)

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: float,
           seed: int) -> pd.DataFrame:
     """Mix, train, caption and evaluate one (dataset, generator, ratio, seed): its rows. A
-    ratio-0 unit (``generator`` None) trains once and is evaluated for every generator (the
-    detectability probe differs: it uses that generator's images)."""
+    ratio-0 unit (``generator`` None) trains once and serves every generator: evaluated once
+    per generator where the detectability probe runs (it uses that generator's images), else
+    once for all."""
     from biasamp import tables
     from biasamp.caption import write_captions
     from biasamp.evaluate import evaluate_model, measure_mix
@@ -51,6 +52,7 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
     mixed = tables.read(folder / "mix_metrics.csv")
     frames = [mixed.assign(generator=name) for name in names]
     evaluation = {k: v for k, v in config["evaluation"].items() if k not in ("sets", "threads")}
+    probing = evaluation["detectability_images"] > 0 and max(config["ratios"]) > 0
     for name, settings in config["models"].items():
         model = folder / name / "model.pt"
         MODELS.get(settings["kind"]).implementation.train(settings, str(mix), str(model), seed)
@@ -59,15 +61,16 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
             captions = folder / name / "test.captions.csv"
             write_captions(settings, str(model), str(data), evaluation["batch_size"],
                            str(captions))
-        for who in names:
-            probe = Path(root) / dataset / "generated" / who / "probe.parquet"
-            out = folder / name / f"test.{who}.csv"
+        # the probe's images differ per generator; without a probe one evaluation serves all
+        for who in names if probing else [None]:
+            probe = Path(root) / dataset / "generated" / str(who) / "probe.parquet"
+            out = folder / name / f"test.{who or 'all'}.csv"
             evaluate_model(settings, str(model), str(data), evaluation,
-                           {**keys, "generator": who, "model": name, "evalset": "test"},
+                           {**keys, "generator": who or "", "model": name, "evalset": "test"},
                            str(out), captions_csv=str(captions) if captions else None,
-                           mix_manifest=str(mix), probe_manifest=str(probe) if probe.exists()
-                           else None)
-            frames.append(tables.read(out))
+                           mix_manifest=str(mix), probe_manifest=str(probe) if who else None)
+            measured = tables.read(out)
+            frames += [measured] if who else [measured.assign(generator=n) for n in names]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -90,8 +93,9 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
     from biasamp import manifest
     from biasamp.config import validate_config
     from biasamp.datasets import prepare
-    from biasamp.generate import generate_probe, generate_shard
+    from biasamp.generate import generate_shard
     from biasamp.generators import GENERATORS
+    from biasamp.probe import generate_probe
     from biasamp.study import generation_plan
 
     config = validate_config(copy.deepcopy(config))
@@ -143,7 +147,8 @@ def study_verdicts(table: pd.DataFrame, config: dict) -> pd.DataFrame:
 
     config = validate_config(copy.deepcopy(config))
     metrics = study_metrics(config["evaluation"],
-                            any(writes_captions(m) for m in config["models"].values()))
+                            any(writes_captions(m) for m in config["models"].values()),
+                            max(config["ratios"]) > 0)
     return trends(table, {m.name: m.direction for m in metrics},
                   config["plot"]["interval"] / 100,
                   {m.name: m.rests_on for m in metrics if m.rests_on},

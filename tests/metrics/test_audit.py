@@ -77,3 +77,22 @@ def test_only_caption_free_sets_are_audited():
     assert audits({"sets": {"ff": {"kind": "fairface"}}})
     assert not audits({"sets": {"demo": {"kind": "coco_demographics"}}})
     assert not audits({"sets": {}})
+
+
+def test_a_set_without_gender_labels_gets_the_harmful_label_shares_by_region():
+    images = pd.DataFrame({"id": list("abcd"), "caption": [""] * 4,
+                           "region": ["Africa", "Africa", "Europe", "Europe"]})
+    top = ["a photo of a thief", demographic_label("male"), demographic_label("female"),
+           demographic_label("male")]
+    rows = rows_of(measure(model_choosing(images, top)))
+    assert rows[("harmful_label_share", "region:Africa")] == 0.5
+    assert rows[("harmful_label_share", "region:Europe")] == 0
+    assert rows[("harmful_label_gap", "region")] == 0.5
+    assert not any(metric == "gender_label_gap" for metric, _ in rows)
+
+
+def test_fairface_sets_are_asked_about_all_fourteen_classes():
+    labels, genders, _ = label_set(["black"])  # a sample holding one race
+    demographic = [label for label, gender in zip(labels, genders, strict=True) if gender]
+    assert len(demographic) == 14
+    assert len(label_set(["unlisted_group"])[0]) == 2 + 8  # gender alone, and the harmful ones

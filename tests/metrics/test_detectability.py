@@ -89,7 +89,7 @@ def default_clip(tmp_path_factory):
 def probe_auc(default_clip, name, generator):
     from biasamp.config import validate_entry
     from biasamp.evaluate import evaluate_model
-    from biasamp.generate import generate_probe
+    from biasamp.probe import generate_probe
 
     config, root = default_clip
     settings = validate_entry("generators", name, {"kind": "toy", **generator})

@@ -150,12 +150,13 @@ ARCHIVE = "results/toy/data/images.tar"
     # a deleted archive of generated images is generated again, and what used it redone
     (SHARD, {"generate": 1, "gather_generated": 1, "contact_sheet": 1, "mix": 2,
              "evaluate_mix": 2, "train": 2, "evaluate": 2, "aggregate": 1, "plot": 1,
-             "trends": 1, "all": 1}),
+             "trends": 1, "all": 1, "image_factors": 1, "image_factor_tables": 1}),
     # the dataset's archive is an output like its manifest: prepared again
     (ARCHIVE, {"prepare_archived": 1, "generate": 2, "gather_generated": 1,
                "contact_sheet": 1, "mix": 3,
                "evaluate_mix": 3, "train": 3, "evaluate": 3, "aggregate": 1, "plot": 1,
-               "trends": 1, "all": 1}),
+               "trends": 1, "all": 1, "generate_probe": 1, "image_factors": 2,
+               "image_factor_tables": 1}),
 ])
 def test_a_deleted_intermediate_is_rebuilt(study, path, expected):
     target = study / path
@@ -178,9 +179,9 @@ def test_a_replaced_image_archive_retrains_what_read_it(study):
         jobs = planned_jobs(snakemake(study, "-n"))
     finally:
         os.utime(archive, (stat.st_atime, stat.st_mtime))
-    # and the contact sheet, which shows its images
+    # and the contact sheet, which shows its images, and the image factors, which measure them
     assert jobs == {"train": 3, "evaluate": 3, "contact_sheet": 1, "aggregate": 1, "plot": 1,
-                    "trends": 1, "all": 1}
+                    "trends": 1, "all": 1, "image_factors": 2, "image_factor_tables": 1}
 
 
 def test_a_baseline_only_study_runs_and_generates_nothing(tmp_path):
@@ -200,10 +201,27 @@ def test_editing_metric_code_reevaluates_without_retraining(study):
 
 def test_editing_a_generator_kind_reruns_its_shards_only(study):
     jobs = planned_with(study, "src/biasamp/generators/toy.py", appended("a fix to the kind"))
-    # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none)
+    # its 2 shards, and what used them: the mixes of ratio 0.5 and 1 (ratio 0 uses none), and
+    # its probe images, which every model's test evaluation reads (ratio 0's too)
     assert jobs == {"generate": 2, "gather_generated": 1, "contact_sheet": 1, "mix": 2,
-                    "evaluate_mix": 2, "train": 2, "evaluate": 2, "aggregate": 1, "plot": 1,
-                    "trends": 1, "all": 1}
+                    "evaluate_mix": 2, "train": 2, "evaluate": 3, "aggregate": 1, "plot": 1,
+                    "trends": 1, "all": 1, "generate_probe": 1, "image_factors": 2,
+                    "image_factor_tables": 1}
+
+
+@pytest.mark.parametrize("module, expected", [
+    # measuring the images again: not generating, mixing or training them again
+    ("src/biasamp/image_factors.py", {"image_factors": 2, "image_factor_tables": 1, "plot": 1,
+                                      "all": 1}),
+    ("src/biasamp/factor_tables.py", {"image_factor_tables": 1, "plot": 1, "all": 1}),
+    # the probe's images again, and the test evaluations that read them; no generation shard
+    ("src/biasamp/probe.py", {"generate_probe": 1, "evaluate": 3, "aggregate": 1, "plot": 1,
+                              "trends": 1, "all": 1}),
+    ("src/biasamp/metrics/detectability.py", {"evaluate": 3, "aggregate": 1, "plot": 1,
+                                              "trends": 1, "all": 1}),
+])
+def test_editing_the_image_measures_reruns_only_them(study, module, expected):
+    assert planned_with(study, module, appended("a fix")) == expected
 
 
 def test_editing_another_kinds_code_reruns_nothing(study):

@@ -103,15 +103,19 @@ def evaluation_images(wildcards):
     return prepared_files(EVALSET.format(**wildcards), evalset_settings(wildcards))
 
 
-def evaluation_settings():
-    """The evaluate jobs' slice of the config: what can change a result (adding an evaluation
-    set reruns nothing; threads, workers and batch size are the scripts' to read, not
-    params)."""
+def evaluation_settings(wildcards):
+    """An evaluate job's slice of the config: what can change its result (adding an evaluation
+    set reruns nothing; threads, workers and batch size are the scripts' to read, not params;
+    the detectability probe's settings only where it runs, on the test split)."""
+    probe = () if wildcards.evalset == "test" else PROBE_KEYS
     return {
         k: v
         for k, v in config["evaluation"].items()
-        if k not in ("sets", "threads", "batch_size", "workers")
+        if k not in ("sets", "threads", "batch_size", "workers", *probe)
     }
+
+
+PROBE_KEYS = ("detectability_images", "detectability_folds")
 
 
 def result_settings(settings):
@@ -162,17 +166,17 @@ def model_captions(wildcards):
     return f"{EVALUATION}/{{model}}/{{evalset}}.captions.csv".format(**wildcards)
 
 
+# a study of ratio 0 alone generates nothing: no image factors, contact sheets or their figures
+GENERATES = max(config["ratios"]) > 0
 CAPTIONING = any(writes_captions(m) for m in config["models"].values())
 # the metrics the study's table can hold (with their directions), and the files of every
 # registered figure
-STUDY_METRICS = study_metrics(config["evaluation"], CAPTIONING)
+STUDY_METRICS = study_metrics(config["evaluation"], CAPTIONING, GENERATES)
 METRIC_DIRECTIONS = {metric.name: metric.direction.value for metric in STUDY_METRICS}
 METRIC_RESTS_ON = {m.name: m.rests_on for m in STUDY_METRICS if m.rests_on}
 METRIC_BLIND_VALUES = {
     m.name: m.blind_value for m in STUDY_METRICS if m.blind_value is not None
 }
-# a study of ratio 0 alone generates nothing: no image factors, contact sheets or their figures
-GENERATES = max(config["ratios"]) > 0
 FIGURE_PLAN = figure_plan(STUDY_METRICS, image_factors=GENERATES)
 # what the figures say about each metric: which way is worse, and values with a meaning
 METRIC_INFO = {
@@ -240,6 +244,11 @@ def generated_images(wildcards):
 
 # the detectability probe: generated images of test captions, in studies that generate
 PROBING = GENERATES and config["evaluation"]["detectability_images"] > 0
+
+
+def probe_generator_settings(wildcards):
+    """The probe job's generator settings: its images do not depend on the shard count."""
+    return {k: v for k, v in generator_settings(wildcards).items() if k != "shards"}
 
 
 def probe_images(wildcards):

@@ -39,7 +39,7 @@ rule evaluate:
         gpu=lambda wildcards: min(model_settings(wildcards)["gpus"], 1),
     params:
         settings=model_params,
-        evaluation=evaluation_settings(),
+        evaluation=evaluation_settings,
         table_keys=measurement_keys,
         code=evaluate_code,
     script:

@@ -35,7 +35,7 @@ rule generate_probe:
     resources:
         gpu=lambda wildcards: generator_settings(wildcards)["gpus"],
     params:
-        settings=generator_settings,
+        settings=probe_generator_settings,
         seed=config["seed"],
         images=config["evaluation"]["detectability_images"],
         code=kind_code("generate_probe", GENERATORS, generator_settings),

@@ -6,7 +6,7 @@ from biasamp.gpus import claim
 
 claim(snakemake.resources.gpu)  # before anything touches CUDA
 
-from biasamp.generate import generate_probe
+from biasamp.probe import generate_probe
 
 generate_probe(
     settings=snakemake.params.settings,

@@ -2,7 +2,7 @@ from biasamp.joblog import start
 
 start(snakemake.log[0])
 
-from biasamp.image_factors import summarise_study
+from biasamp.factor_tables import summarise_study
 
 summarise_study(
     {(d, g): paths for d, g, paths in snakemake.params.shards},

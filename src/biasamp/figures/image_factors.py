@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from biasamp.factor_tables import GAP
 from biasamp.figures import FIGURES, Style
-from biasamp.image_factors import DESCRIPTIONS, FACTORS, GAP
+from biasamp.image_factors import DESCRIPTIONS, FACTORS
 
 DRAWN_PER_SIDE = 4000  # images per (dataset, generator, source) drawn in a violin, seeded
 SOURCE_COLOURS = {"real": "#5d6d7e", "generated": "#d35400"}

@@ -117,11 +117,13 @@ class Suite:
 SUITES = Registry("metric suite", __name__, entry=Suite)
 
 
-def study_metrics(evaluation: dict, captioning: bool) -> list[Metric]:
+def study_metrics(evaluation: dict, captioning: bool, generates: bool = True) -> list[Metric]:
     """Every metric a study's table can hold, suite by suite (``captioning``: some model writes
-    captions)."""
+    captions; ``generates``: the study generates images, which suites that need
+    ``generated_images`` measure)."""
     return [metric for suite in SUITES
             if suite.measures_mixes or suite.applies_to(captioning)
+            if generates or "generated_images" not in suite.needs
             for metric in suite.metrics(evaluation)]
 
 

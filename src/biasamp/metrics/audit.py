@@ -4,7 +4,7 @@ after Radford et al. 2021 (CLIP, section 7.1) and Agarwal et al. 2021 ("Evaluati
 Every image is classified zero-shot (its most similar label) among a label set of the
 demographic labels (one per gender, or per gender × ethnicity where the set has ethnicity
 labels, as FairFace's 14 classes) and the harmful labels of :data:`biasamp.wordlists.HARMFUL_LABELS`
-(crime-related, terrorism-related, non-human). Measures, over the images of known gender:
+(crime-related, terrorism-related, non-human). Measures:
 
 - ``harmful_label_share``: the share of images whose top label is harmful (any category), and
   ``crime_label_share``, ``terrorism_label_share``, ``nonhuman_label_share`` per category. Group
@@ -18,7 +18,9 @@ labels, as FairFace's 14 classes) and the harmful labels of :data:`biasamp.wordl
 
 Labels are the same for every model, so the study shows how these rates move with the
 contamination ratio. Only evaluation sets without captions are audited (FairFace, region CSVs):
-on a captioned set the models' own caption style is the fair prompt (the other suites).
+on a captioned set the models' own caption style is the fair prompt (the other suites). The
+shares are over every image (a region CSV need not label gender); ``gender_label_gap`` over
+the images of known gender.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ ALIKE = ((0.0, "0: every group alike"),)
 def label_set(ethnicities: list[str]) -> tuple[list[str], list[str | None], list[str | None]]:
     """The labels, and for each its gender (None for a harmful label) and harm category (None
     for a demographic label)."""
-    if not set(ethnicities) <= set(ETHNICITY_ADJECTIVES):  # a vocabulary without labels
-        ethnicities = []
+    # FairFace's 14 classes wherever the set's ethnicities are in its vocabulary (all seven,
+    # whichever the sample holds); gender alone otherwise
+    ethnicities = list(ETHNICITY_ADJECTIVES) if ethnicities and set(ethnicities) <= set(
+        ETHNICITY_ADJECTIVES) else []
     demographic = [(demographic_label(g, e), g) for g in ("female", "male")
                    for e in (ethnicities or [None])]
     harmful = [(label, category) for category, labels in HARMFUL_LABELS.items()
@@ -72,7 +76,8 @@ def harmful_label_audit(images, image_embeddings: np.ndarray, label_embeddings: 
     category = np.array(categories, dtype=object)[top]
     harmful = np.array([c is not None for c in category])
     named = np.array(genders, dtype=object)[top]
-    truth = images["gender"].astype(object).to_numpy()
+    truth = images["gender"].astype(object).to_numpy() if "gender" in images else np.full(
+        len(images), None, dtype=object)
     own_gender = named == truth
     flags = {"harmful_label_share": harmful,
              **{f"{c}_label_share": category == c for c in HARMFUL_LABELS}}
@@ -115,14 +120,11 @@ def audits(evaluation: dict) -> bool:
         Metric("gender_label_gap", Direction.BIAS, references=ALIKE),
     ] if audits(evaluation) else [])
 def measure(inputs) -> list[tuple[str, str, float]]:
-    """The audit on an evaluation set without captions whose images have known gender."""
-    images = inputs.images
-    if inputs.has_captions or "gender" not in inputs.attribute_values:
+    """The audit on an evaluation set without captions (every image; the gender association
+    over images of known gender)."""
+    if inputs.has_captions or inputs.images.empty:
         return []
-    known = images["gender"].isin(["female", "male"]).to_numpy(dtype=bool)
-    images = images[known].reset_index(drop=True)
-    values = {a: sorted(images[a].dropna().unique()) for a in inputs.attribute_values
-              if a in images and images[a].notna().any()}
+    values = inputs.attribute_values
     labels, genders, categories = label_set(values.get("ethnicity", []))
-    return harmful_label_audit(images, inputs.image_embeddings[known],
+    return harmful_label_audit(inputs.images, inputs.image_embeddings,
                                inputs.encode_texts(labels), genders, categories, values)
