@@ -131,8 +131,9 @@ def sharpness_gaps(root, blur: float) -> pd.Series:
     shard = root / f"blur{blur}"
     generate_shard(settings, "g", str(root / "manifest.parquet"), 0, 0,
                    str(shard.with_suffix(".parquet")), str(shard.with_suffix(".tar")))
-    per_image = f.measure_shard(str(root / "manifest.parquet"), str(shard.with_suffix(".parquet")),
-                                str(shard.with_suffix(".factors.parquet")))
+    per_image = f.measure_shards(str(root / "manifest.parquet"),
+                                 [str(shard.with_suffix(".parquet"))],
+                                 str(shard.with_suffix(".factors.parquet")))
     assert set(per_image["source"]) == {"real", "generated"}
     assert per_image["face_found"].eq(1).all()  # the toy world knows every head box
     summary = t.summarise(per_image, "toy", "g", 0.95)

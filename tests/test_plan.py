@@ -63,8 +63,8 @@ def test_work_gpu_hours_and_disk_worked_by_hand():
     # 2.8 images/s at 512² and 50 steps: 25 steps of 256² is 8 times cheaper
     assert generate.gpu_hours == pytest.approx(n / (2.8 * 8) / 3600)
     assert generate.disk_bytes == pytest.approx(n * 256 * 256 * PNG_BYTES_PER_PIXEL)
-    # a job per shard and the tables; each generated image and its prompt's real image
-    assert (stages["image factors"].jobs, stages["image factors"].work) == (4 + 1, 2 * len(union))
+    # a job per block of 100 shards and the tables; each generated image and its prompt's image
+    assert (stages["image factors"].jobs, stages["image factors"].work) == (1 + 1, 2 * len(union))
     # one batch of 32 per epoch (drop_last), 2 epochs, per run
     train = stages["train"]
     assert (train.jobs, train.work) == (runs, runs * 2 * 32)

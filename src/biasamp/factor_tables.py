@@ -83,13 +83,13 @@ def summarise(per_image: pd.DataFrame, dataset: str, generator: str,
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def summarise_study(shards: dict[tuple[str, str], list[str]], level: float, out_summary: str,
+def summarise_study(blocks: dict[tuple[str, str], list[str]], level: float, out_summary: str,
                     out_images: str) -> pd.DataFrame:
-    """The study's image-factor tables from every generator's factor shards
+    """The study's image-factor tables from every generator's factor blocks
     (``{(dataset, generator): [paths]}``): the summary (:func:`summarise`) and all images'
     factors in one Parquet file (with dataset and generator columns), for the figures."""
     per_image, summaries = [], []
-    for (dataset, generator), paths in sorted(shards.items()):
+    for (dataset, generator), paths in sorted(blocks.items()):
         frame = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
         summaries.append(summarise(frame, dataset, generator, level))
         per_image.append(frame.assign(dataset=dataset, generator=generator))

@@ -168,15 +168,15 @@ def measure_images(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, pd.DataFrame(rows, columns=list(FACTORS))], axis=1)
 
 
-def measure_shard(dataset_manifest: str, shard_manifest: str, out: str) -> pd.DataFrame:
-    """Factors of a generation shard's images and of the real images whose captions were their
+def measure_shards(dataset_manifest: str, shard_manifests: list[str], out: str) -> pd.DataFrame:
+    """Factors of generation shards' images and of the real images whose captions were their
     prompts (``source``: real or generated); a generated image's demographics are those its
     generator reports, else its prompt image's (as the mix takes them)."""
     from biasamp import manifest
     from biasamp.mix import with_prompt_attributes
 
     real = manifest.read(dataset_manifest)
-    generated = manifest.read(shard_manifest)
+    generated = manifest.read_many(shard_manifests)
     if "flagged" in generated:
         generated = generated[~generated["flagged"].fillna(False).astype(bool)]
     generated = with_prompt_attributes(generated, real)

@@ -36,7 +36,7 @@ from biasamp.config import ConfigError, check_yaml_file, validate_config
 from biasamp.datasets import DATASETS
 from biasamp.generators import GENERATORS
 from biasamp.models import writes_captions
-from biasamp.study import generation_plan, planned_positions
+from biasamp.study import factor_blocks, generation_plan, planned_positions
 
 # One H100, bf16 autocast, the bare open_clip training step (DESIGN.md, "Performance targets").
 TRAIN_RATES = {"ViT-B-32": 3850.0, "RN50": 1340.0, "coca_ViT-B-32": 910.0}
@@ -88,7 +88,8 @@ def job_counts(config: dict) -> dict[str, int]:
     counts["contact_sheet"] = counts["gather_generated"]
     probing = generating and config["evaluation"]["detectability_images"] > 0
     counts["generate_probe"] = counts["gather_generated"] if probing else 0
-    counts["image_factors"] = counts["generate"]  # one per generation shard
+    counts["image_factors"] = len(datasets) * sum(  # one per block of generation shards
+        factor_blocks(g["shards"]) for g in generators.values()) if generating else 0
     counts["image_factor_tables"] = 1 if generating else 0
     counts["mix"] = counts["evaluate_mix"] = mixes
     counts["train"] = mixes * len(models)

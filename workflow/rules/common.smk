@@ -13,7 +13,12 @@ from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
 from biasamp.metrics import SUITES, study_metrics
 from biasamp.models import MODELS, writes_captions
-from biasamp.study import generation_plan, ratio_label
+from biasamp.study import (
+    SHARDS_PER_FACTOR_JOB,
+    factor_blocks,
+    generation_plan,
+    ratio_label,
+)
 from biasamp.wordlists import VERSION as WORDLISTS_VERSION
 
 biasamp.export_to_jobs()
@@ -41,6 +46,7 @@ wildcard_constraints:
     ratio=r"[01](\.[0-9]+)?",
     seed=r"[0-9]+",
     shard=r"[0-9]+",
+    block=r"[0-9]+",
 
 
 def dataset_settings(wildcards):
@@ -219,7 +225,7 @@ SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
 GENERATED = "results/{dataset}/generated/{generator}/manifest.parquet"
 CONTACT_SHEET = "results/figures/images/{dataset}/{generator}.png"
 PROBE = "results/{dataset}/generated/{generator}/probe"
-FACTOR_SHARD = "results/{dataset}/factors/{generator}/shard-{shard}"
+FACTOR_BLOCK = "results/{dataset}/factors/{generator}/block-{block}"
 IMAGE_FACTORS = "results/image_factors.parquet"
 IMAGE_FACTORS_SUMMARY = "results/image_factors.csv"
 
@@ -259,8 +265,20 @@ def probe_images(wildcards):
     return [f"{PROBE}.{ext}".format(**wildcards) for ext in ("parquet", "tar")]
 
 
-def factor_shards_by_generator():
-    """``[dataset, generator, [its image-factor shards]]`` of every generator of the study
+def block_shards(wildcards, ext):
+    """The generation shards (``ext``: parquet or tar) of one image_factors job's block."""
+    first = int(wildcards.block) * SHARDS_PER_FACTOR_JOB
+    last = min(first + SHARDS_PER_FACTOR_JOB, generator_settings(wildcards)["shards"])
+    return expand(
+        f"{SHARD}.{ext}",
+        dataset=wildcards.dataset,
+        generator=wildcards.generator,
+        shard=range(first, last),
+    )
+
+
+def factor_blocks_by_generator():
+    """``[dataset, generator, [its image-factor blocks]]`` of every generator of the study
     (none when it generates nothing)."""
     if not GENERATES:
         return []
@@ -269,10 +287,10 @@ def factor_shards_by_generator():
             d,
             g,
             expand(
-                f"{FACTOR_SHARD}.parquet",
+                f"{FACTOR_BLOCK}.parquet",
                 dataset=d,
                 generator=g,
-                shard=range(s["shards"]),
+                block=range(factor_blocks(s["shards"])),
             ),
         ]
         for d in config["datasets"]
@@ -280,8 +298,8 @@ def factor_shards_by_generator():
     ]
 
 
-def factor_shards():
-    return [path for _, _, paths in factor_shards_by_generator() for path in paths]
+def factor_block_files():
+    return [path for _, _, paths in factor_blocks_by_generator() for path in paths]
 
 
 def probe_files():
@@ -351,7 +369,7 @@ def study_files():
             + study_grid(f"{MIX}/manifest.parquet")
             + study_grid(f"{MODEL}/model.pt")
             + captions
-            + factor_shards()
+            + factor_block_files()
             + probe_files()
         )
     )

@@ -1,16 +1,16 @@
 rule image_factors:
-    """Image factors (sharpness, luminance, contrast, colourfulness, face found) of one
-    generation shard's images and of the real images whose captions were their prompts.
+    """Image factors (sharpness, luminance, contrast, colourfulness, face found) of the images
+    of a block of generation shards and of the real images whose captions were their prompts.
     """
     input:
         dataset=f"{DATA}/manifest.parquet",
         images=dataset_archive,
-        manifest=f"{SHARD}.parquet",
-        archive=f"{SHARD}.tar",
+        manifests=lambda wildcards: block_shards(wildcards, "parquet"),
+        archives=lambda wildcards: block_shards(wildcards, "tar"),
     output:
-        factors=f"{FACTOR_SHARD}.parquet",
+        factors=f"{FACTOR_BLOCK}.parquet",
     log:
-        "results/logs/image_factors/{dataset}/{generator}/shard-{shard}.log",
+        "results/logs/image_factors/{dataset}/{generator}/block-{block}.log",
     conda:
         ENV
     params:
@@ -24,7 +24,7 @@ rule image_factor_tables:
     dataset, generator, source, factor and group, the mean with its interval and the
     generated - real difference."""
     input:
-        factor_shards(),
+        factor_block_files(),
     output:
         summary=report(
             IMAGE_FACTORS_SUMMARY,
@@ -38,7 +38,7 @@ rule image_factor_tables:
     conda:
         ENV
     params:
-        shards=factor_shards_by_generator(),
+        blocks=factor_blocks_by_generator(),
         level=config["plot"]["interval"],
         code=code("image_factor_tables"),
     script:

@@ -2,6 +2,8 @@ from biasamp.joblog import start
 
 start(snakemake.log[0])
 
-from biasamp.image_factors import measure_shard
+from biasamp.image_factors import measure_shards
 
-measure_shard(snakemake.input.dataset, snakemake.input.manifest, snakemake.output.factors)
+measure_shards(
+    snakemake.input.dataset, list(snakemake.input.manifests), snakemake.output.factors
+)
