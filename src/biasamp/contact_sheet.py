@@ -82,7 +82,7 @@ def write_contact_sheet(dataset_manifest: str, generated_manifest: str, generato
                         dataset: str, out: str, n: int = 8, seed: int = 0) -> None:
     """Draw the contact sheet of ``generator`` on ``dataset``'s training captions to ``out``."""
     from biasamp import manifest
-    from biasamp.plot import figure_metadata
+    from biasamp.figures import figure_metadata
 
     real = manifest.read(dataset_manifest)
     pairs = pick(real[real["split"] == "train"], manifest.read(generated_manifest), n, seed)

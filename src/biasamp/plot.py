@@ -24,7 +24,7 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
 
     from biasamp import tables
     from biasamp.factor_tables import read_summary
-    from biasamp.figures import FIGURES, Style, study_colours
+    from biasamp.figures import FIGURES, Style, figure_metadata, study_colours
     from biasamp.trends import read_trends
 
     table, trends = tables.read(metrics_csv), read_trends(trends_csv)
@@ -47,13 +47,3 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
             figure.savefig(out, bbox_inches="tight", dpi=150, metadata=figure_metadata(out))
             log.info("wrote %s", out)
         plt.close(figure)
-
-
-def figure_metadata(path: str) -> dict:
-    # fixed metadata so that identical data give byte-identical PDF/PNG files
-    suffix = Path(path).suffix
-    if suffix == ".pdf":
-        return {"CreationDate": None, "Producer": "biasamp"}
-    if suffix == ".svg":
-        return {"Date": None}
-    return {"Software": "biasamp"}

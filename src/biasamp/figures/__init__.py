@@ -144,6 +144,18 @@ def figure_captions(plan: list, metric_info: dict, suites: dict[str, str]) -> di
     return out
 
 
+def figure_metadata(path: str) -> dict:
+    """Fixed metadata, so that identical data give byte-identical PDF/PNG/SVG files."""
+    from pathlib import Path
+
+    suffix = Path(path).suffix
+    if suffix == ".pdf":
+        return {"CreationDate": None, "Producer": "biasamp"}
+    if suffix == ".svg":
+        return {"Date": None}
+    return {"Software": "biasamp"}
+
+
 def write_captions(captions: dict[str, dict], folder) -> dict[str, str]:
     """Write each figure's caption to ``folder/{stem}.rst`` (only where it changed) and return
     the paths: Snakemake's report reads a caption from a file."""
