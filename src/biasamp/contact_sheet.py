@@ -15,6 +15,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 
+from biasamp import manifest
+
 log = logging.getLogger(__name__)
 
 
@@ -31,10 +33,8 @@ def pick(real: pd.DataFrame, generated: pd.DataFrame, n: int, seed: int) -> pd.D
     >>> pick(real, gen, 2, seed=0)["id"].tolist()  # c's image was withheld
     ['a', 'b']
     """
-    usable = generated
-    if "flagged" in usable:
-        usable = usable[~usable["flagged"].fillna(False).astype(bool)]
-    pairs = real.merge(usable, left_on="id", right_on="source_id", suffixes=("", "_generated"))
+    pairs = real.merge(manifest.not_withheld(generated), left_on="id", right_on="source_id",
+                       suffixes=("", "_generated"))
     rng = np.random.default_rng(seed)
     chosen = []
     if "neutral_caption" in pairs and pairs["neutral_caption"].fillna(False).astype(bool).any():
@@ -81,7 +81,6 @@ def draw(pairs: pd.DataFrame, generator: str, dataset: str):
 def write_contact_sheet(dataset_manifest: str, generated_manifest: str, generator: str,
                         dataset: str, out: str, n: int = 8, seed: int = 0) -> None:
     """Draw the contact sheet of ``generator`` on ``dataset``'s training captions to ``out``."""
-    from biasamp import manifest
     from biasamp.figures import figure_metadata
 
     real = manifest.read(dataset_manifest)

@@ -94,9 +94,7 @@ class ModelInputs:
             return None
         from biasamp.mix import with_prompt_attributes
 
-        generated = manifest.read(self._probe)
-        if "flagged" in generated:  # withheld by a safety checker (a black image): left out
-            generated = generated[~generated["flagged"].fillna(False).astype(bool)]
+        generated = manifest.not_withheld(manifest.read(self._probe))
         return with_prompt_attributes(generated, self.images) if len(generated) else generated
 
     @cached_property

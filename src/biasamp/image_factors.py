@@ -22,8 +22,8 @@ opencv-python-headless < 5; scale step 1.1, 5 neighbours, faces of at least
 side).
 
 The workflow measures every generated image and the real training image whose caption was its
-prompt (the rule ``image_factors``, per generation shard; images withheld by a safety checker
-are left out); :mod:`biasamp.factor_tables` summarises them.
+prompt (the rule ``image_factors``, per block of generation shards; images withheld by a
+safety checker are left out); :mod:`biasamp.factor_tables` summarises them.
 """
 
 from __future__ import annotations
@@ -176,10 +176,8 @@ def measure_shards(dataset_manifest: str, shard_manifests: list[str], out: str) 
     from biasamp.mix import with_prompt_attributes
 
     real = manifest.read(dataset_manifest)
-    generated = manifest.read_many(shard_manifests)
-    if "flagged" in generated:
-        generated = generated[~generated["flagged"].fillna(False).astype(bool)]
-    generated = with_prompt_attributes(generated, real)
+    generated = with_prompt_attributes(manifest.not_withheld(manifest.read_many(shard_manifests)),
+                                       real)
     sources = real[real["id"].isin(generated["source_id"])].assign(source_id=lambda f: f["id"])
     frame = pd.concat([measure_images(sources), measure_images(generated)], ignore_index=True)
     with atomic_path(out) as tmp:

@@ -141,6 +141,13 @@ def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.Da
     return frame
 
 
+def not_withheld(generated: pd.DataFrame) -> pd.DataFrame:
+    """Generated rows without those a safety checker withheld (``flagged``: a black image)."""
+    if "flagged" not in generated:
+        return generated
+    return generated[~generated["flagged"].fillna(False).astype(bool)]
+
+
 def training_rows(real: pd.DataFrame) -> pd.DataFrame:
     """The real training images in the canonical order (by id) that the generate stage cuts
     into shards and the mix stage permutes."""

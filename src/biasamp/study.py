@@ -43,12 +43,22 @@ SHARDS_PER_FACTOR_JOB = 100
 
 def factor_blocks(n_shards: int) -> int:
     """The image_factors jobs of a generator with ``n_shards`` shards: one per block of
-    :data:`SHARDS_PER_FACTOR_JOB` shards (block k measures shards 100k … 100k + 99).
+    :data:`SHARDS_PER_FACTOR_JOB` shards (:func:`block_shards`).
 
     >>> factor_blocks(2), factor_blocks(100), factor_blocks(3300)
     (1, 1, 33)
     """
     return -(-n_shards // SHARDS_PER_FACTOR_JOB)
+
+
+def block_shards(block: int, n_shards: int) -> range:
+    """The generation shards image_factors job ``block`` measures (see :func:`factor_blocks`).
+
+    >>> block_shards(0, 2), block_shards(32, 3300)
+    (range(0, 2), range(3200, 3300))
+    """
+    first = block * SHARDS_PER_FACTOR_JOB
+    return range(first, min(first + SHARDS_PER_FACTOR_JOB, n_shards))
 
 
 def n_replaced(n: int, ratio: float) -> int:

@@ -13,12 +13,7 @@ from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
 from biasamp.metrics import SUITES, study_metrics
 from biasamp.models import MODELS, writes_captions
-from biasamp.study import (
-    SHARDS_PER_FACTOR_JOB,
-    factor_blocks,
-    generation_plan,
-    ratio_label,
-)
+from biasamp.study import block_shards, factor_blocks, generation_plan, ratio_label
 from biasamp.wordlists import VERSION as WORDLISTS_VERSION
 
 biasamp.export_to_jobs()
@@ -265,15 +260,15 @@ def probe_images(wildcards):
     return [f"{PROBE}.{ext}".format(**wildcards) for ext in ("parquet", "tar")]
 
 
-def block_shards(wildcards, ext):
+def factor_block_inputs(wildcards, ext):
     """The generation shards (``ext``: parquet or tar) of one image_factors job's block."""
-    first = int(wildcards.block) * SHARDS_PER_FACTOR_JOB
-    last = min(first + SHARDS_PER_FACTOR_JOB, generator_settings(wildcards)["shards"])
     return expand(
         f"{SHARD}.{ext}",
         dataset=wildcards.dataset,
         generator=wildcards.generator,
-        shard=range(first, last),
+        shard=block_shards(
+            int(wildcards.block), generator_settings(wildcards)["shards"]
+        ),
     )
 
 

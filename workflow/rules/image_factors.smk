@@ -5,8 +5,8 @@ rule image_factors:
     input:
         dataset=f"{DATA}/manifest.parquet",
         images=dataset_archive,
-        manifests=lambda wildcards: block_shards(wildcards, "parquet"),
-        archives=lambda wildcards: block_shards(wildcards, "tar"),
+        manifests=lambda wildcards: factor_block_inputs(wildcards, "parquet"),
+        archives=lambda wildcards: factor_block_inputs(wildcards, "tar"),
     output:
         factors=f"{FACTOR_BLOCK}.parquet",
     log:

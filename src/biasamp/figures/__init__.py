@@ -144,6 +144,17 @@ def figure_captions(plan: list, metric_info: dict, suites: dict[str, str]) -> di
     return out
 
 
+def message_figure(text: str, size: tuple[float, float] = (4, 3)):
+    """A figure that says ``text`` instead of plotting: a figure whose data are missing is
+    drawn saying so, rather than failing the plot job."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=size)
+    axes.text(0.5, 0.5, text, ha="center", va="center")
+    axes.set_axis_off()
+    return figure
+
+
 def figure_metadata(path: str) -> dict:
     """Fixed metadata, so that identical data give byte-identical PDF/PNG/SVG files."""
     from pathlib import Path

@@ -9,17 +9,12 @@ import numpy as np
 import pandas as pd
 
 from biasamp.factor_tables import GAP
-from biasamp.figures import FIGURES, Style
+from biasamp.figures import FIGURES, Style, message_figure
 from biasamp.image_factors import DESCRIPTIONS, FACTORS
 
 DRAWN_PER_SIDE = 4000  # images per (dataset, generator, source) drawn in a violin, seeded
 SOURCE_COLOURS = {"real": "#5d6d7e", "generated": "#d35400"}
 LOG_SCALE = ("sharpness",)  # heavy-tailed: drawn on a log axis
-
-
-def _attributes(groups) -> list[str]:
-    """The attributes of ``attribute:value`` groups, sorted (or none)."""
-    return sorted({g.split(":")[0] for g in groups if ":" in g})
 
 
 def _panels(images: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -41,15 +36,6 @@ def _sample(images: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts) if parts else images
 
 
-def _empty(text: str):
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(4, 3))
-    axes.text(0.5, 0.5, text, ha="center", va="center")
-    axes.set_axis_off()
-    return figure
-
-
 @FIGURES.register("image_factors", table="image_factors", category="Data",
                   outputs=lambda metrics: [("image_factors", [])])
 def draw_distributions(images: pd.DataFrame, summary: pd.DataFrame, metrics: list[str],
@@ -66,7 +52,7 @@ def draw_distributions(images: pd.DataFrame, summary: pd.DataFrame, metrics: lis
     factors = [f for f in FACTORS if f != "face_found"]
     panels = _panels(images)
     if images.empty or not panels:
-        return _empty("no images measured")
+        return message_figure("no images measured")
     drawn = _sample(images)
     figure, grid = plt.subplots(len(factors), len(panels), squeeze=False,
                                 figsize=(3.4 * len(panels) + 1, 2.6 * len(factors)),
@@ -122,7 +108,7 @@ def draw_gaps(images: pd.DataFrame, summary: pd.DataFrame, metrics: list[str],
 
     gaps = summary[summary["source"] == GAP].copy()
     if gaps.dropna(subset=["mean"]).empty:
-        return _empty("no generated − real differences measured")
+        return message_figure("no generated − real differences measured")
     gaps["group"] = gaps["group"].replace("", "all")
     gaps["line"] = gaps["dataset"] + " · " + gaps["generator"]
     lines = sorted(gaps["line"].unique())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from biasamp.figures import FIGURES, Style, figure_stem
+from biasamp.figures import FIGURES, Style, figure_stem, message_figure
 
 MODEL_STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
 
@@ -28,10 +28,7 @@ def draw(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], interval:
     if data.empty:
         # e.g. MaxSkew when the test split has no gender-neutral caption, or a measure that
         # could not be computed anywhere (NaN): say so, don't fail
-        figure, axes = plt.subplots(figsize=(4, 3))
-        axes.text(0.5, 0.5, f"no measurements of {metric}", ha="center", va="center")
-        axes.set_axis_off()
-        return figure
+        return message_figure(f"no measurements of {metric}")
     data["group"] = data["group"].replace("", "all")
     data["model"] = data["model"].replace("", "(training mix)")
     data["images"] = images_label(data)

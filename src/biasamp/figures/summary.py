@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from biasamp.figures import FIGURES, Style
+from biasamp.figures import FIGURES, Style, message_figure
 
 VERDICT_COLOURS = {"amplified": "#c0392b", "degraded": "#e67e22", "mitigated": "#1f618d",
                    "improved": "#1e8449", "increases": "#7d3c98", "decreases": "#7d3c98",
@@ -95,11 +95,7 @@ def draw_summary(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], i
     shown = trends.dropna(subset=["slope"])
     shown = shown[~shown["group"].str.contains(":")].copy()
     if shown.empty:
-        figure, axes = plt.subplots(figsize=(5, 2))
-        axes.text(0.5, 0.5, "no trends: the study needs at least two ratios", ha="center",
-                  va="center")
-        axes.set_axis_off()
-        return figure
+        return message_figure("no trends: the study needs at least two ratios", (5, 2))
     shown["label"] = row_labels(shown)
     directions = [d for d in DIRECTION_TITLES if (shown["direction"] == d).any()]
     heights = [max(2, int((shown["direction"] == d).sum())) for d in directions]
