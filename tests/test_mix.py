@@ -1,10 +1,11 @@
+import numpy as np
 import pandas as pd
 import pytest
 
 from biasamp import manifest
 from biasamp.evaluate import mix_measurements
 from biasamp.mix import mix
-from biasamp.study import n_replaced, replaced_positions
+from biasamp.study import bernoulli_positions, n_appended, n_replaced, replaced_positions
 
 
 def frames(n=40):
@@ -117,3 +118,91 @@ def test_attributes_a_generator_does_not_report_come_from_the_prompts_image():
     reported = mix(real, generated, 1.0, seed=0)  # this generator rendered every image female
     assert set(reported["gender"]) == {"female"} and set(reported["attributes_from"]) == {
         "generator"}
+
+
+# --- mixing modes: bernoulli and append --------------------------------------------------
+
+
+def with_variants(generated, variants):
+    """``generated`` (variant 0 of every caption) plus further images of each caption."""
+    extra = [generated.assign(id=generated["id"] + f"#{v}", variant=v) for v in range(1, variants)]
+    return pd.concat([generated.assign(variant=0), *extra], ignore_index=True)
+
+
+def test_bernoulli_share_is_within_its_binomial_interval_and_nested():
+    from scipy.stats import binom
+
+    n, ratios = 2000, (0.1, 0.3, 0.6)
+    for seed in range(5):
+        sets = [set(bernoulli_positions(n, r, seed)[0]) for r in ratios]
+        assert all(a <= b for a, b in zip(sets[:-1], sets[1:], strict=True))
+        for ratio, chosen in zip(ratios, sets, strict=True):
+            low, high = binom.interval(0.999, n, ratio)
+            assert low <= len(chosen) <= high
+    # independent draws per seed: counts differ, the expected share holds over seeds
+    counts = [len(bernoulli_positions(n, 0.3, seed)[0]) for seed in range(20)]
+    assert len(set(counts)) > 1
+    assert abs(np.mean(counts) / n - 0.3) < 3 * np.sqrt(0.3 * 0.7 / (20 * n))
+    assert np.array_equal(bernoulli_positions(n, 0.3, 4)[0], bernoulli_positions(n, 0.3, 4)[0])
+
+
+def test_bernoulli_mix_keeps_the_size_and_leaves_withheld_images_real():
+    real, generated = frames(400)
+    generated["flagged"] = generated["source_id"].isin({f"r{i:03d}" for i in range(0, 400, 5)})
+    mixed = mix(real, generated, 0.5, seed=3, mixing="bernoulli")
+    assert len(mixed) == 400 and mixed["source_id"].is_unique
+    swapped = mixed.loc[mixed["source"] == "generated", "source_id"]
+    drawn, _ = bernoulli_positions(400, 0.5, 3)
+    drawn_ids = {f"r{i:03d}" for i in drawn}
+    flagged = set(generated.loc[generated["flagged"], "source_id"])
+    assert set(swapped) == drawn_ids - flagged  # withheld: the real image stays
+    assert mixed.attrs["flagged_excluded"] == len(drawn_ids & flagged) > 0
+    assert mix(real, generated, 0.5, seed=3, mixing="bernoulli").equals(mixed)  # determinism
+
+
+@pytest.mark.parametrize(("n", "ratio", "added"), [(40, 0.2, 10), (40, 0.5, 40), (40, 0.75, 120),
+                                                   (7, 0.3, 3), (40, 0.0, 0)])
+def test_append_counts_are_exact(n, ratio, added):
+    assert n_appended(n, ratio) == added  # round(r n / (1 - r)), by hand
+    real, generated = frames(n)
+    mixed = mix(real, with_variants(generated, 3), ratio, seed=0, mixing="append")
+    assert len(mixed) == n + added
+    assert (mixed["source"] == "real").sum() == n  # every real image stays
+    assert (mixed["source"] == "generated").sum() == added
+    assert mixed["id"].is_unique
+
+
+def test_append_uses_variant_zero_first_then_further_images_and_is_nested():
+    real, generated = frames(40)
+    pool = with_variants(generated, 3)
+    previous = set()
+    for ratio in (0.1, 0.3, 0.5, 0.6, 0.75):
+        mixed = mix(real, pool, ratio, seed=5, mixing="append")
+        added = mixed[mixed["source"] == "generated"]
+        assert previous <= set(added["id"])
+        previous = set(added["id"])
+        # no caption gets a second image before every caption has its first
+        per_caption = added["source_id"].value_counts()
+        assert per_caption.max() - (per_caption.reindex(real["id"][:40], fill_value=0)).min() <= 1
+    # variant 0 follows replace's order: the captions appended are those replace would swap
+    appended = mix(real, pool, 0.2, seed=5, mixing="append")
+    replaced = mix(real, pool, 10 / 40, seed=5)
+    assert set(appended.loc[appended.source == "generated", "source_id"]) == set(
+        replaced.loc[replaced.source == "generated", "source_id"])
+
+
+def test_append_without_enough_images_per_caption_is_an_error():
+    real, generated = frames(40)
+    with pytest.raises(ValueError, match="no generated counterpart"):
+        mix(real, generated, 0.6, seed=0, mixing="append")  # needs a second image of some
+
+
+def test_append_walks_past_withheld_images():
+    real, generated = frames(40)
+    pool = with_variants(generated, 2)
+    pool["flagged"] = pool["id"].isin({"g:r000", "g:r001", "g:r002"})
+    mixed = mix(real, pool, 0.5, seed=0, mixing="append")
+    added = mixed[mixed["source"] == "generated"]
+    assert len(added) == 40 and not set(added["id"]) & {"g:r000", "g:r001", "g:r002"}
+    assert mixed.attrs["flagged_excluded"] == 3
+    assert (added["variant"] == 1).sum() == 3  # three captions' second images stand in

@@ -77,6 +77,17 @@ def test_work_gpu_hours_and_disk_worked_by_hand():
     assert "caption" not in stages
 
 
+def test_append_mixes_generate_and_train_on_more_images():
+    config = hand_study()
+    config["mixing"] = "append"
+    stages = {s.name: s for s in plan(config, images={"geo": 7}, results="/nonexistent")}
+    # ratio 0.5 appends 60 generated images to the 60 real ones: every caption once (both
+    # seeds), and the ratio-0.5 mixes train on 120 images, 3 batches of 32 per epoch
+    assert stages["generate"].work == 60 + 35
+    assert stages["image factors"].work == 2 * 60
+    assert stages["train"].work == 2 * 2 * (1 * 32 + 3 * 32)  # seeds × epochs × (r=0, r=0.5)
+
+
 def test_rates_given_replace_the_reference_points():
     stages = {s.name: s for s in plan(hand_study(), images={"geo.test": 7},
                                       rates={"generate:sd": 5.0, "train:rn50": 100.0},

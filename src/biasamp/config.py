@@ -124,6 +124,11 @@ def validate_config(config: dict, check_files: bool = True) -> dict:
     if missing:
         raise ConfigError("\n".join(missing))
     for i, ratio in enumerate(config["ratios"]):
+        if config["mixing"] == "append" and ratio >= 1:
+            raise ConfigError(
+                f"config key 'ratios.{i}': with mixing: append a ratio is the generated share "
+                f"of a mix that keeps every real image, so it must be below 1 (0.5 adds as many "
+                f"generated images as there are real ones, 0.8 four times as many)")
         if len(ratio_label(ratio)) > MAX_RATIO_LABEL:
             raise ConfigError(
                 f"config key 'ratios.{i}': {ratio!r} is written {ratio_label(ratio)} in paths "

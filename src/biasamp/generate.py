@@ -2,9 +2,10 @@
 
 The real training images, ordered by id, are cut into ``shards`` contiguous blocks
 (:func:`biasamp.study.shard_bounds`); shard k renders one image from the caption of each image
-in block k that some mix uses (:func:`biasamp.study.generation_plan`). Each image's seed derives
-from the global seed and the real image's id, so images do not depend on shard layout, batch
-size or device.
+in block k that some mix uses (:func:`biasamp.study.generation_plan`), or several where
+``append`` mixes need more than one per caption (variants 1, 2, ...). Each image's seed derives
+from the global seed, the real image's id and the variant, so images do not depend on shard
+layout, batch size or device.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from biasamp.generators import GENERATORS
 from biasamp.imagestore import ShardWriter
 from biasamp.progress import Progress
 from biasamp.seeding import derive_seed
-from biasamp.study import planned_positions, shard_bounds
+from biasamp.study import planned_items, shard_bounds
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,38 @@ def generate_shard(
     rows into ``out_manifest``; of the shard's images, only those ``plan`` names."""
     train = manifest.training_rows(manifest.read(dataset_manifest))
     start, stop = shard_bounds(len(train), settings["shards"], shard)
-    positions = planned_positions(len(train), plan)
-    rows = train.iloc[positions[(positions >= start) & (positions < stop)]]
-    log.info("generator %s (%s): shard %d, training images %d..%d of %d, %d of them used by "
-             "some mix", generator_name, settings["kind"], shard, start, stop, len(train),
-             len(rows))
+    positions, variants = planned_items(len(train), plan)
+    here = (positions >= start) & (positions < stop)
+    rows = train.iloc[positions[here]].assign(variant=variants[here])
+    log.info("generator %s (%s): shard %d, training images %d..%d of %d, %d images of them "
+             "used by some mix", generator_name, settings["kind"], shard, start, stop,
+             len(train), len(rows))
     render_rows(settings, generator_name, rows, train, seed, "train", out_manifest, out_archive)
+
+
+def image_identity(generator_name: str, source_id: str, variant: int, seed: int) -> tuple:
+    """A generated image's id and seed: variant 0 of a caption is ``generator:source_id``,
+    further ones (``append`` mixes) add ``#variant``.
+
+    >>> image_identity("g", "toy-1", 0, 0)[0], image_identity("g", "toy-1", 2, 0)[0]
+    ('g:toy-1', 'g:toy-1#2')
+    """
+    if variant == 0:
+        return f"{generator_name}:{source_id}", derive_seed(seed, "generate", source_id)
+    return (f"{generator_name}:{source_id}#{variant}",
+            derive_seed(seed, "generate", source_id, variant))
 
 
 def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: pd.DataFrame,
                 seed: int, split: str, out_manifest: str, out_archive: str) -> None:
     """One generated image per row of ``rows`` (from its caption, seeded by the global seed and
     its id) into ``out_archive``, their manifest rows (split ``split``) into
-    ``out_manifest``; the generator mimics ``train``."""
-    seeds = [derive_seed(seed, "generate", image_id) for image_id in rows["id"]]
+    ``out_manifest``; the generator mimics ``train``. A ``variant`` column (default 0) asks
+    for further images of the same caption (:func:`image_identity`)."""
+    variants = rows["variant"] if "variant" in rows else pd.Series(0, index=rows.index)
+    identities = [image_identity(generator_name, source_id, int(variant), seed)
+                  for source_id, variant in zip(rows["id"], variants, strict=True)]
+    seeds = [image_seed for _, image_seed in identities]
     generator = GENERATORS.get(settings["kind"]).implementation(settings, reference=train)
     archive = Path(out_archive)
 
@@ -53,10 +72,9 @@ def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: 
     out, progress = [], Progress(len(rows), "images", log)
     with ShardWriter(archive, settings["image_format"]) as writer:
         generated = generator.generate(prompts, seeds)
-        for (_, row), prompt, image_seed, (attributes, image) in zip(
-            rows.iterrows(), prompts, seeds, generated, strict=True
+        for (_, row), prompt, (image_id, image_seed), variant, (attributes, image) in zip(
+            rows.iterrows(), prompts, identities, variants, generated, strict=True
         ):
-            image_id = f"{generator_name}:{row['id']}"
             offset, length = writer.add(image_id, image)
             out.append({
                 **attributes,
@@ -64,6 +82,7 @@ def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: 
                 "caption": row["caption"], "prompt": prompt,
                 "image_path": str(archive), "image_offset": offset, "image_length": length,
                 "source_id": row["id"], "image_seed": image_seed, "generator": generator_name,
+                "variant": int(variant),
                 "neutral_caption": row.get("neutral_caption"),
             })
             progress.update()

@@ -14,7 +14,8 @@ world's activity), a list per image; absent where a dataset has none. ``face_box
 box [x0, y0, x1, y1] of the face, where a dataset or generator knows it (the toy world), for
 the image-factor measures (:mod:`biasamp.image_factors`). Generated rows add:
 source_id (the real image whose caption was the prompt), prompt, image_seed, generator,
-flagged (withheld by a safety checker: never mixed in); in a mix, attributes_from says whether
+flagged (withheld by a safety checker: never mixed in), variant (0, or k for the (k+1)-th image
+of the same caption that ``append`` mixes need); in a mix, attributes_from says whether
 their demographics and tasks are what the generator reported or their prompt image's.
 Datasets may add their own columns (the toy world adds activity, place, shirt,
 neutral_caption).
@@ -42,7 +43,8 @@ ATTRS_KEY = b"biasamp"
 
 REQUIRED = ("id", "split", "source", "caption", "image_path", "image_offset", "image_length")
 DEMOGRAPHICS = ("gender", "skin", "ethnicity", "age", "region")
-GENERATED = ("source_id", "prompt", "image_seed", "generator", "flagged")  # generated rows add
+# generated rows add
+GENERATED = ("source_id", "prompt", "image_seed", "generator", "flagged", "variant")
 
 
 def archive_path(manifest_path: str | os.PathLike) -> Path:

@@ -1,10 +1,17 @@
-"""The mix stage: replace a share of the real training images by generated ones.
+"""The mix stage: bring generated images into the real training set, by the study's ``mixing``
+mode, for contamination ratio r and replicate seed s (:mod:`biasamp.study` draws which):
 
-For contamination ratio r and replicate seed s, exactly round(r × N) of the N real training
-images (half-up rounding) are replaced by the generated image of the same caption. Which ones is
-fixed by one seeded permutation per seed, taken as a prefix, so the images replaced at a
-smaller ratio are a subset of those replaced at a larger one: ratios differ only in how much is
-replaced, never in which images happen to be picked.
+- ``replace`` (the default): exactly round(r × N) of the N real training images (half-up
+  rounding) are replaced by the generated image of the same caption;
+- ``bernoulli``: each real training image is replaced independently with probability r (as
+  Chen et al., CVPR 2024, mixed), so the count is Binomial(N, r);
+- ``append``: round(r N / (1 − r)) generated images of the training captions are added to all N
+  real ones, so that they are the share r of the mix (more than one image per caption once
+  r > 1/2).
+
+Every mode draws once per seed and takes what a ratio needs from that draw, so the generated
+images of a smaller ratio's mix are a subset of a larger ratio's: ratios differ in how much is
+generated, never in which images happen to be picked.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from biasamp import manifest
-from biasamp.study import n_replaced, replaced_positions
+from biasamp.study import mixed_items, n_appended, n_replaced
 
 log = logging.getLogger(__name__)
 
@@ -46,41 +53,52 @@ def with_prompt_attributes(generated: pd.DataFrame, train: pd.DataFrame) -> pd.D
     return out
 
 
-def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) -> pd.DataFrame:
-    """The training manifest of one mix: real training rows with a seeded subset replaced.
-    Generated rows keep the attributes their generator reports, and take the others from the
-    real image whose caption was the prompt (:func:`with_prompt_attributes`).
+def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int,
+        mixing: str = "replace") -> pd.DataFrame:
+    """The training manifest of one mix (module docstring: the ``mixing`` modes). Generated
+    rows keep the attributes their generator reports, and take the others from the real image
+    whose caption was the prompt (:func:`with_prompt_attributes`).
 
     ``attrs["flagged_excluded"]`` of the result counts generated images that were withheld
-    (``flagged``) and so left their real image in place.
+    (``flagged``) and so were passed over (``replace``, ``append``: for the next in the seed's
+    order) or left their real image in place (``bernoulli``).
     """
     train = manifest.training_rows(real).assign(source_id=lambda f: f["id"])
     if "source_id" not in generated:  # no generated image at all (a study of ratio 0 only)
         generated = generated.assign(source_id=pd.Series(dtype="string"))
-    by_source = generated.set_index("source_id", drop=False)
-    flagged = by_source["flagged"].fillna(False).astype(bool) if "flagged" in by_source else None
+    variant = generated["variant"].fillna(0).astype(int) if "variant" in generated \
+        else pd.Series(0, index=generated.index)
+    by_key = generated.set_index([generated["source_id"], variant.rename("_variant")],
+                                 drop=False)
     usable = None
-    if flagged is not None and ratio > 0:
-        usable = ~flagged.reindex(train["id"], fill_value=False).to_numpy()
-    positions, excluded = replaced_positions(len(train), ratio, seed, usable)
-    absent = train["id"].iloc[positions][lambda ids: ~ids.isin(by_source.index)]
+    if "flagged" in generated and ratio > 0:
+        flagged = generated["flagged"].fillna(False).astype(bool).to_numpy()
+        position = pd.Index(train["id"]).get_indexer(generated["source_id"])
+        known = position >= 0
+        usable = np.ones((int(variant.max()) + 1 if len(variant) else 1, len(train)), dtype=bool)
+        usable[variant.to_numpy()[known], position[known]] = ~flagged[known]
+    positions, variants, excluded = mixed_items(mixing, len(train), ratio, seed, usable)
+    keys = pd.MultiIndex.from_arrays([train["id"].iloc[positions].to_numpy(), variants])
+    absent = keys[~keys.isin(by_key.index)]
     if len(absent):
+        example = absent[0][0] + (f" (its image number {absent[0][1]})" if absent[0][1] else "")
         raise ValueError(
-            f"{len(absent)} training images this mix replaces have no generated counterpart "
-            f"(e.g. {absent.iloc[0]}); were the generation shards made from this dataset, for "
-            "these ratios and seeds?"
+            f"{len(absent)} training images this mix uses have no generated counterpart "
+            f"(e.g. training image {example}); were the generation shards made from this "
+            f"dataset, for these ratios, seeds and mixing mode?"
         )
     if excluded:
         log.warning("%d generated images flagged by the safety checker were not mixed in",
                     excluded)
-    if len(positions) < n_replaced(len(train), ratio):
-        log.warning("only %d unflagged generated images: ratio %g replaces %d, not %d",
-                    len(positions), ratio, len(positions), n_replaced(len(train), ratio))
-    replacement = by_source.loc[train["id"].iloc[positions]].reset_index(drop=True)
-    replacement = with_prompt_attributes(replacement, train)
-    keep = train.drop(index=train.index[positions])
-    out = pd.concat([keep, replacement], ignore_index=True)
-    out = out.sort_values("source_id", kind="stable").reset_index(drop=True)
+    wanted = {"replace": n_replaced, "append": n_appended}.get(mixing)
+    if wanted and len(positions) < wanted(len(train), ratio):
+        log.warning("only %d unflagged generated images: ratio %g uses %d, not %d",
+                    len(positions), ratio, len(positions), wanted(len(train), ratio))
+    added = by_key.loc[keys].reset_index(drop=True) if len(keys) else by_key.iloc[:0]
+    added = with_prompt_attributes(added.reset_index(drop=True), train)
+    keep = train if mixing == "append" else train.drop(index=train.index[positions])
+    out = pd.concat([keep, added], ignore_index=True)
+    out = out.sort_values(["source_id", "id"], kind="stable").reset_index(drop=True)
     out.attrs["flagged_excluded"] = excluded
     out.attrs["bad_images_skipped"] = real.attrs.get("bad_images_skipped", 0)
     return out
@@ -88,12 +106,12 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int) ->
 
 def write_mix(
     dataset_manifest: str, generated_manifest: str | None, ratio: float, seed: int,
-    out_manifest: str,
+    out_manifest: str, mixing: str = "replace",
 ) -> None:
     """Write the mix of ``ratio`` and ``seed``; ``generated_manifest`` (a generator's gathered
     shards) is None at ratio 0."""
     generated = manifest.read_many([generated_manifest] if generated_manifest else [])
-    mixed = mix(manifest.read(dataset_manifest), generated, ratio, seed)
+    mixed = mix(manifest.read(dataset_manifest), generated, ratio, seed, mixing)
     manifest.write(mixed, out_manifest)
-    log.info("mix ratio=%g seed=%d: %d images, %d generated", ratio, seed, len(mixed),
-             int((mixed["source"] == "generated").sum()))
+    log.info("%s mix ratio=%g seed=%d: %d images, %d generated", mixing, ratio, seed,
+             len(mixed), int((mixed["source"] == "generated").sum()))

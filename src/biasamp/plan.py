@@ -36,7 +36,7 @@ from biasamp.config import ConfigError, check_yaml_file, validate_config
 from biasamp.datasets import DATASETS
 from biasamp.generators import GENERATORS
 from biasamp.models import writes_captions
-from biasamp.study import factor_blocks, generation_plan, planned_positions
+from biasamp.study import factor_blocks, generation_plan, mix_size, planned_items
 
 # One H100, bf16 autocast, the bare open_clip training step (DESIGN.md, "Performance targets").
 TRAIN_RATES = {"ViT-B-32": 3850.0, "RN50": 1340.0, "coca_ViT-B-32": 910.0}
@@ -190,13 +190,14 @@ def plan(config: dict, images: dict[str, int] | None = None,
             if not counts.get("generate"):
                 continue
             kind = GENERATORS.get(settings["kind"]).implementation
-            positions = planned_positions(split["train"], generation_plan(
-                ratios, seeds, kind.may_withhold(settings)))
+            positions, _ = planned_items(split["train"], generation_plan(
+                ratios, seeds, kind.may_withhold(settings), config["mixing"]))
             probe = min(config["evaluation"]["detectability_images"], split["test"]) \
                 if counts.get("generate_probe") else 0
             n = len(positions) + probe
             generate.work += n
-            factors.work += 2 * len(positions)  # each generated image and its prompt's image
+            # each generated image and its prompt's image
+            factors.work += len(positions) + len(set(positions.tolist()))
             what = f"{n:,} images" + (f" ({probe:,} of test captions, for the detectability "
                                       "probe)" if probe else "")
             per_image = image_bytes
@@ -226,13 +227,16 @@ def plan(config: dict, images: dict[str, int] | None = None,
     caption = Stage("caption", counts.get("caption", 0), unit="images", small=True)
     evaluate = Stage("evaluate", counts["evaluate"], unit="images", small=True)
     runs = len(config["ratios"]) * len(config["seeds"]) * len(config["generators"])
+    per_ratio = len(config["seeds"]) * len(config["generators"])
     evaluated = sum(s["test"] for s, _ in set_sizes.values())
     for name, settings in config["models"].items():
         params = parameter_count(settings["arch"])
         processes = max(1, settings["gpus"])
         for dataset, (split, _) in sizes.items():
             per_step = settings["batch_size"] * processes
-            samples = runs * settings["epochs"] * (split["train"] // per_step) * per_step
+            samples = per_ratio * settings["epochs"] * sum(
+                mix_size(split["train"], r, config["mixing"]) // per_step * per_step
+                for r in config["ratios"])
             eval_images = runs * (split["test"] + evaluated)
             train.work += samples
             evaluate.work += eval_images

@@ -47,7 +47,8 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
     keys = {"dataset": dataset, "generator": "", "ratio": float(ratio), "seed": seed,
             "model": "", "evalset": ""}
     mix = folder / "mix.parquet"
-    write_mix(str(data), generated and str(generated), float(ratio), seed, str(mix))
+    write_mix(str(data), generated and str(generated), float(ratio), seed, str(mix),
+              config["mixing"])
     measure_mix(str(mix), keys, str(folder / "mix_metrics.csv"))
     mixed = tables.read(folder / "mix_metrics.csv")
     frames = [mixed.assign(generator=name) for name in names]
@@ -106,7 +107,8 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
         prepare(settings, str(data))
         for name, generator in config["generators"].items():
             plan = generation_plan(config["ratios"], config["seeds"], withheld_possible=GENERATORS
-                                   .get(generator["kind"]).implementation.may_withhold(generator))
+                                   .get(generator["kind"]).implementation.may_withhold(generator),
+                                   mixing=config["mixing"])
             folder = Path(root) / dataset / "generated" / name
             folder.mkdir(parents=True, exist_ok=True)
             if max(config["ratios"]) > 0:

@@ -61,6 +61,10 @@ def block_shards(block: int, n_shards: int) -> range:
     return range(first, min(first + SHARDS_PER_FACTOR_JOB, n_shards))
 
 
+# How a mix brings in generated images (the study's ``mixing`` setting; README, "Mixing modes")
+MIXING = ("replace", "bernoulli", "append")
+
+
 def n_replaced(n: int, ratio: float) -> int:
     """round(ratio × n), halves rounded up.
 
@@ -68,6 +72,43 @@ def n_replaced(n: int, ratio: float) -> int:
     (3, 2, 7)
     """
     return int(math.floor(ratio * n + 0.5))
+
+
+def n_appended(n: int, ratio: float) -> int:
+    """Generated images an ``append`` mix adds to ``n`` real ones so that they are the share
+    ``ratio`` of the result: round(ratio × n / (1 − ratio)), halves rounded up.
+
+    >>> n_appended(100, 0.2), n_appended(100, 0.5), n_appended(3, 0.75), n_appended(10, 0)
+    (25, 100, 9, 0)
+    """
+    if not 0 <= ratio < 1:
+        raise ValueError(f"an append mix needs 0 <= ratio < 1, not {ratio}")
+    return int(math.floor(ratio * n / (1 - ratio) + 0.5))
+
+
+def mix_size(n: int, ratio: float, mixing: str) -> int:
+    """Images in a mix of ``n`` real training images (every mode but ``append`` keeps n).
+
+    >>> mix_size(100, 0.5, "replace"), mix_size(100, 0.5, "append")
+    (100, 200)
+    """
+    return n + n_appended(n, ratio) if mixing == "append" else n
+
+
+def _first_usable(order: np.ndarray, ok: np.ndarray, wanted: int) -> tuple[np.ndarray, int]:
+    """The first ``wanted`` items of ``order`` whose ``ok`` is true, and how many were passed
+    over on the way."""
+    chosen = order[ok][:wanted]
+    walked = int(np.searchsorted(np.cumsum(ok), wanted) + 1) if wanted else 0
+    return chosen, int((~ok[:walked]).sum())
+
+
+def _permutation(n: int, seed: int, variant: int = 0) -> np.ndarray:
+    """The seed's order of the training images: the one ``replace`` walks, and the order of
+    the ``variant``-th generated image of each caption for ``append`` (variant 0 walks the
+    same order, so its images are those ``replace`` would use)."""
+    keys = ("mix",) if variant == 0 else ("mix", variant)
+    return np.random.default_rng(derive_seed(seed, *keys)).permutation(n)
 
 
 def replaced_positions(
@@ -80,45 +121,129 @@ def replaced_positions(
     The positions are the first round(ratio × n) usable ones in one seeded permutation, so a
     smaller ratio's set is a subset of a larger ratio's.
     """
-    permutation = np.random.default_rng(derive_seed(seed, "mix")).permutation(n)
+    permutation = _permutation(n, seed)
     wanted = n_replaced(n, ratio)
     if usable is None:
         return np.sort(permutation[:wanted]), 0
-    ok = np.asarray(usable, dtype=bool)[permutation]
-    chosen = permutation[ok][:wanted]
-    walked = int(np.searchsorted(np.cumsum(ok), wanted) + 1) if wanted else 0
-    return np.sort(chosen), int((~ok[:walked]).sum())
+    chosen, passed = _first_usable(permutation, np.asarray(usable, dtype=bool)[permutation],
+                                   wanted)
+    return np.sort(chosen), passed
 
 
-def generation_plan(ratios: list[float], seeds: list[int], withheld_possible: bool) -> str | dict:
+def bernoulli_positions(
+    n: int, ratio: float, seed: int, usable: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """Positions a ``bernoulli`` mix replaces: each independently with probability ``ratio``
+    (one seeded uniform draw u per image, replaced when u < ratio, so the sets are nested
+    across ratios), and how many of them stay real because their generated image is not
+    ``usable``.
+
+    >>> len(bernoulli_positions(1000, 0.0, 0)[0]), len(bernoulli_positions(1000, 1.0, 0)[0])
+    (0, 1000)
+    """
+    draws = np.random.default_rng(derive_seed(seed, "bernoulli")).random(n)
+    chosen = draws < ratio
+    if usable is None:
+        return np.flatnonzero(chosen), 0
+    ok = np.asarray(usable, dtype=bool)
+    return np.flatnonzero(chosen & ok), int((chosen & ~ok).sum())
+
+
+def appended_items(
+    n: int, ratio: float, seed: int, usable: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The generated images an ``append`` mix adds, as (positions of their prompts' training
+    images, variants), and how many were passed over as not ``usable`` (shape: variants × n).
+
+    A mix needs n_appended(n, ratio) images, so up to ceil(that / n) per caption: the
+    variant-0 images in the seed's permutation come first, then the variant-1 images in
+    their own permutation, and so on; each mix takes a prefix of that order (nested across
+    ratios). ``usable`` rows beyond the first few extend the order, for walking past withheld
+    images.
+
+    >>> positions, variants, _ = appended_items(4, 0.75, 0)
+    >>> len(positions), sorted(variants.tolist())
+    (12, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    """
+    wanted = n_appended(n, ratio)
+    variants = max(-(-wanted // n) if n else 0, 0 if usable is None else len(usable))
+    order = np.concatenate([_permutation(n, seed, v) + v * n for v in range(variants)]) \
+        if variants else np.arange(0)
+    if usable is None:
+        chosen, passed = order[:wanted], 0
+    else:
+        ok = np.asarray(usable, dtype=bool).reshape(-1)
+        ok = np.concatenate([ok, np.ones(variants * n - len(ok), dtype=bool)])
+        chosen, passed = _first_usable(order, ok[order], wanted)
+    chosen = np.sort(chosen)
+    return chosen % max(n, 1), chosen // max(n, 1), passed
+
+
+def mixed_items(
+    mixing: str, n: int, ratio: float, seed: int, usable: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The generated images a mix of mode ``mixing`` uses, as (positions of their prompts'
+    training images, variants), and how many were passed over as not ``usable`` (shape:
+    variants × n; only variant 0 matters but for ``append``)."""
+    if mixing == "append":
+        return appended_items(n, ratio, seed, usable)
+    first = None if usable is None else np.asarray(usable, dtype=bool).reshape(-1, n)[0]
+    pick = bernoulli_positions if mixing == "bernoulli" else replaced_positions
+    positions, passed = pick(n, ratio, seed, first)
+    return positions, np.zeros(len(positions), dtype=int), passed
+
+
+def generation_plan(ratios: list[float], seeds: list[int], withheld_possible: bool,
+                    mixing: str = "replace") -> str | dict:
     """Which training images the generate stage renders, as a job parameter.
 
-    Only images some mix replaces are generated: the union, over the seeds, of the images
-    replaced at the largest ratio (smaller ratios replace subsets of those). That is every
-    image (``"all"``) when the largest ratio is 1, and also whenever generated images can be
-    withheld (a safety checker): a withheld image is replaced by the next one in the seed's
-    permutation, which cannot be known before generating.
+    Only images some mix uses are generated: the union, over the seeds, of the images used at
+    the largest ratio (smaller ratios use subsets of those). That is every image (``"all"``)
+    when the largest ratio replaces all, and also whenever generated images can be withheld
+    (a safety checker): a withheld image is replaced by the next one in the seed's order,
+    which cannot be known before generating (``append`` then renders every caption as often
+    as its largest mix needs).
 
     >>> generation_plan([0, 0.5, 1], [0, 1], False), generation_plan([0, 0.2], [1, 0], True)
     ('all', 'all')
     >>> generation_plan([0.2, 0, 0.1], [1, 0], False)
     {'max_ratio': 0.2, 'seeds': [0, 1]}
+    >>> generation_plan([0, 0.6], [0], True, "append")
+    {'max_ratio': 0.6, 'seeds': [0], 'mixing': 'append', 'withheld_possible': True}
     """
     largest = max(ratios)
+    plan = {"max_ratio": float(largest), "seeds": sorted(int(s) for s in seeds)}
+    if mixing == "append":
+        return {**plan, "mixing": mixing, "withheld_possible": bool(withheld_possible)}
     if largest >= 1 or withheld_possible:
         return "all"
-    return {"max_ratio": float(largest), "seeds": sorted(int(s) for s in seeds)}
+    return plan if mixing == "replace" else {**plan, "mixing": mixing}
 
 
-def planned_positions(n: int, plan: str | dict) -> np.ndarray:
-    """The positions (into the id-ordered training rows) that ``plan`` generates, sorted.
+def planned_items(n: int, plan: str | dict) -> tuple[np.ndarray, np.ndarray]:
+    """The generated images ``plan`` renders from ``n`` training images, as (positions into
+    the id-ordered training rows, variants), sorted by position then variant.
 
-    >>> planned_positions(5, "all").tolist()
-    [0, 1, 2, 3, 4]
-    >>> len(planned_positions(100, {"max_ratio": 0.3, "seeds": [0]}))
+    >>> planned_items(3, "all")
+    (array([0, 1, 2]), array([0, 0, 0]))
+    >>> len(planned_items(100, {"max_ratio": 0.3, "seeds": [0]})[0])
     30
+    >>> positions, variants = planned_items(10, {"max_ratio": 0.6, "seeds": [0],
+    ...     "mixing": "append", "withheld_possible": False})
+    >>> len(positions), int(variants.max())
+    (15, 1)
     """
     if plan == "all":
-        return np.arange(n)
-    chosen = [replaced_positions(n, plan["max_ratio"], seed)[0] for seed in plan["seeds"]]
-    return np.unique(np.concatenate(chosen)) if chosen else np.arange(0)
+        return np.arange(n), np.zeros(n, dtype=int)
+    mixing, width = plan.get("mixing", "replace"), max(n, 1)
+    if mixing == "append" and plan["withheld_possible"]:
+        keys = np.arange(-(-n_appended(n, plan["max_ratio"]) // width) * n)
+    else:  # an image is the key variant × n + position
+        keys = [np.arange(0)]
+        for seed in plan["seeds"]:
+            positions, variants, _ = mixed_items(mixing, n, plan["max_ratio"], seed)
+            keys.append(variants * n + positions)
+        keys = np.unique(np.concatenate(keys))
+    positions, variants = keys % width, keys // width
+    order = np.lexsort((variants, positions))
+    return positions[order], variants[order]

@@ -10,7 +10,7 @@ from biasamp.generators.toy import ToyGenerator, amplified
 from biasamp.imagestore import ImageReader
 from biasamp.manifest import training_rows
 from biasamp.mix import mix
-from biasamp.study import generation_plan, n_replaced, replaced_positions
+from biasamp.study import generation_plan, n_appended, n_replaced, replaced_positions
 
 TOY_DATASET = {"kind": "toy", "n_images": 60, "image_size": 32, "neutral_caption_share": 0.5,
                "activity_skew": 0.75, "dark_skin_share": 0.5, "seed": 1,
@@ -150,7 +150,7 @@ def test_only_images_some_mix_uses_are_generated(toy_dataset, tmp_path):
         for seed in (0, 1):
             mixed = mix(real, generated, ratio, seed)
             assert (mixed["source"] == "generated").sum() == n_replaced(len(train_ids), ratio)
-    with pytest.raises(ValueError, match="for these ratios and seeds"):
+    with pytest.raises(ValueError, match="for these ratios, seeds and mixing mode"):
         mix(real, generated, 0.2, seed=2)  # a seed the plan did not cover
 
 
@@ -161,3 +161,32 @@ def test_toy_dataset_is_determined_by_its_seed(toy_dataset, tmp_path):
     pd.testing.assert_frame_equal(first, again)
     archive = toy_dataset.with_name("images.tar")
     assert (tmp_path / "images.tar").read_bytes() == archive.read_bytes()
+
+
+@pytest.mark.parametrize(("mixing", "ratios", "withheld"), [
+    ("bernoulli", [0, 0.1, 0.2], False), ("append", [0, 0.2, 0.6], False),
+    ("append", [0, 0.2], True)])
+def test_every_mix_finds_the_images_its_mode_uses(toy_dataset, tmp_path, mixing, ratios, withheld):
+    plan = generation_plan(ratios, [0, 1], withheld_possible=withheld, mixing=mixing)
+    stem = tmp_path / "shard"
+    generate_shard({**SETTINGS, "shards": 1}, "g", str(toy_dataset), 0, 7, f"{stem}.parquet",
+                   f"{stem}.tar", plan=plan)
+    generated, real = manifest.read(f"{stem}.parquet"), manifest.read(toy_dataset)
+    n = len(training_rows(real))
+    if mixing == "bernoulli":  # only the images drawn at the largest ratio, for some seed
+        assert len(generated) < n
+    if mixing == "append":  # 0.6 needs 1.5 images per caption: a second image of half of them
+        assert generated["variant"].max() == (1 if max(ratios) > 0.5 else 0)
+        if withheld:  # every caption, as often as the largest mix needs
+            assert len(generated) == n
+        else:  # the union over the seeds of what their largest mixes use
+            assert n_appended(n, max(ratios)) < len(generated) < 2 * n_appended(n, max(ratios))
+        second = generated[generated["variant"] == 1]
+        assert (second["id"] == "g:" + second["source_id"] + "#1").all()
+        first = generated.set_index("source_id").query("variant == 0")["image_seed"]
+        assert not set(second["image_seed"]) & set(first)  # a new image, not a copy
+    for ratio in ratios:
+        for seed in (0, 1):
+            mixed = mix(real, generated, ratio, seed, mixing)
+            if mixing == "append":
+                assert (mixed["source"] == "generated").sum() == n_appended(n, ratio)

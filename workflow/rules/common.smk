@@ -213,6 +213,7 @@ def images_to_generate(wildcards):
         withheld_possible=generator_kind(wildcards).may_withhold(
             generator_settings(wildcards)
         ),
+        mixing=config["mixing"],
     )
 
 

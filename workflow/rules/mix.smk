@@ -1,5 +1,6 @@
 rule mix:
-    """Replace round(ratio x N) real training images by generated ones (nested across ratios)."""
+    """Bring generated images into the real training images by the study's mixing mode:
+    replace, bernoulli or append (nested across ratios)."""
     input:
         dataset=f"{DATA}/manifest.parquet",
         generated=generated_images,
@@ -10,6 +11,7 @@ rule mix:
     conda:
         ENV
     params:
+        mixing=config["mixing"],
         code=code("mix"),
     script:
         "../scripts/mix.py"

@@ -10,4 +10,5 @@ write_mix(
     ratio=float(snakemake.wildcards.ratio),
     seed=int(snakemake.wildcards.seed),
     out_manifest=snakemake.output.manifest,
+    mixing=snakemake.params.mixing,
 )
