@@ -49,11 +49,13 @@ def agreed_value(values, vocabulary: dict[str, str]) -> str | None:
     return mapped.pop() if len(mapped) == 1 and None not in mapped else None
 
 
-def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
+def screen_images(frame: pd.DataFrame, policy: str, where: list[str] | None = None
+                  ) -> pd.DataFrame:
     """Check every image file of ``frame``; on problems stop (``fail``) or drop them (``skip``).
 
-    Problems are logged by path; the number skipped is kept in ``attrs["bad_images_skipped"]``
-    of the manifest, and every mix reports it as ``data_bad_images_skipped``.
+    Problems are logged by path (and by ``where``, the place in the user's file that names each
+    row's image, where given); the number skipped is kept in ``attrs["bad_images_skipped"]`` of
+    the manifest, and every mix reports it as ``data_bad_images_skipped``.
     """
     from biasamp.progress import Progress
 
@@ -62,7 +64,9 @@ def screen_images(frame: pd.DataFrame, policy: str) -> pd.DataFrame:
         for why in pool.map(image_problem, frame["image_path"], chunksize=256):
             problems.append(why)
             progress.update()
-    bad = [(path, why) for path, why in zip(frame["image_path"], problems, strict=True) if why]
+    places = [f"; {w}" for w in where] if where is not None else [""] * len(frame)
+    bad = [(path, why + place) for path, why, place
+           in zip(frame["image_path"], problems, places, strict=True) if why]
     for path, why in bad[:50]:
         log.warning("bad image %s: %s", path, why)
     if bad and policy == "fail":
