@@ -141,8 +141,12 @@ def validate_config(config: dict, check_files: bool = True) -> dict:
 def compatibility_problems(config: dict) -> list[str]:
     """What the entries' schemas cannot see alone: a generator given a dataset it cannot
     render, a model whose batch (per process × processes) exceeds a dataset's training split."""
+    from biasamp.interventions import problems as intervention_problems
+
     problems = []
     for name, generator in config["generators"].items():
+        problems += intervention_problems(generator.get("intervention"),
+                                          f"generators.{name}.intervention")
         allowed = GENERATORS.get(generator["kind"]).datasets
         for dataset, settings in config["datasets"].items():
             if allowed is not None and settings["kind"] not in allowed:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from biasamp import manifest
+from biasamp import interventions, manifest
 from biasamp.generators import GENERATORS
 from biasamp.imagestore import ShardWriter
 from biasamp.progress import Progress
@@ -68,12 +68,18 @@ def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: 
     generator = GENERATORS.get(settings["kind"]).implementation(settings, reference=train)
     archive = Path(out_archive)
 
+    spec = settings.get("intervention")
     prompts = [generator.prompt(caption) for caption in rows["caption"]]
+    targets = interventions.targets(spec, prompts, [image_id for image_id, _ in identities],
+                                    seed)
+    if spec and spec["method"] == "prompt":
+        prompts = [interventions.with_phrase(spec, p, t) for p, t in zip(prompts, targets,
+                                                                         strict=True)]
     out, progress = [], Progress(len(rows), "images", log)
     with ShardWriter(archive, settings["image_format"]) as writer:
-        generated = generator.generate(prompts, seeds)
-        for (_, row), prompt, (image_id, image_seed), variant, (attributes, image) in zip(
-            rows.iterrows(), prompts, identities, variants, generated, strict=True
+        generated = generator.generate(prompts, seeds, targets)
+        for (_, row), prompt, (image_id, image_seed), variant, target, (attributes, image) in zip(
+            rows.iterrows(), prompts, identities, variants, targets, generated, strict=True
         ):
             offset, length = writer.add(image_id, image)
             out.append({
@@ -82,7 +88,7 @@ def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: 
                 "caption": row["caption"], "prompt": prompt,
                 "image_path": str(archive), "image_offset": offset, "image_length": length,
                 "source_id": row["id"], "image_seed": image_seed, "generator": generator_name,
-                "variant": int(variant),
+                "variant": int(variant), "intervention": interventions.recorded(spec, target),
                 "neutral_caption": row.get("neutral_caption"),
             })
             progress.update()

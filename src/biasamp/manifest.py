@@ -15,7 +15,9 @@ box [x0, y0, x1, y1] of the face, where a dataset or generator knows it (the toy
 the image-factor measures (:mod:`biasamp.image_factors`). Generated rows add:
 source_id (the real image whose caption was the prompt), prompt, image_seed, generator,
 flagged (withheld by a safety checker: never mixed in), variant (0, or k for the (k+1)-th image
-of the same caption that ``append`` mixes need); in a mix, attributes_from says whether
+of the same caption that ``append`` mixes need), intervention (``attribute:value``, the target
+a generation-time intervention steered the image toward, :mod:`biasamp.interventions`; empty
+where none did); in a mix, attributes_from says whether
 their demographics and tasks are what the generator reported or their prompt image's.
 Datasets may add their own columns (the toy world adds activity, place, shirt,
 neutral_caption).

@@ -39,6 +39,8 @@ class Generator(Protocol):
     def prompt(self, caption: str) -> str:
         """The documented rule that turns a training caption into a prompt."""
 
-    def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
+    def generate(self, prompts: Iterable[str], seeds: Iterable[int],
+                 targets: Iterable[str | None] | None = None) -> Iterator[tuple]:
         """``(attributes, PIL image)`` per prompt, in order; ``attributes["flagged"]`` marks
-        an image that was withheld."""
+        an image that was withheld. ``targets``: each prompt's target value of the entry's
+        ``intervention`` (:mod:`biasamp.interventions`; None for prompts it leaves alone)."""

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from biasamp import interventions
 from biasamp.generators import COMMON_SETTINGS, GENERATORS
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,19 @@ SCHEMA = {
         "safety_checker": {"type": "boolean", "default": False,
                            "description": "Run the model's safety checker; flagged images are "
                                           "recorded and never mixed in."},
+        "intervention": interventions.schema(["prompt", "guidance", "latent"]),
     },
 }
+
+
+def semantic_pipeline_class():
+    """diffusers' SemanticStableDiffusionPipeline (SEGA), or None where the installed diffusers
+    no longer ships it (it moved to the deprecated pipelines in 0.30)."""
+    try:
+        from diffusers import SemanticStableDiffusionPipeline
+    except ImportError:
+        return None
+    return SemanticStableDiffusionPipeline
 
 
 def model_location(model: str, revision: str | None = None) -> Path | None:
@@ -83,6 +95,14 @@ def check(settings: dict) -> list[tuple[str, str]]:
             f"(HF_HOME). Jobs do not download; fetch it once ahead of time, e.g. "
             f"`hf download {model}` (or `huggingface-cli download {model}`), or set model to "
             f"a folder written by save_pretrained."))]
+    method = (settings.get("intervention") or {}).get("method")
+    if method == "guidance" and semantic_pipeline_class() is None:
+        import diffusers
+
+        return [("intervention", (
+            f"method guidance needs diffusers' SemanticStableDiffusionPipeline, which diffusers "
+            f"{diffusers.__version__} does not ship; install a diffusers that does (0.42 "
+            f"keeps it among its deprecated pipelines), or use method latent or prompt"))]
     if settings["safety_checker"]:
         folder = model_location(model, settings["revision"])
         if not (folder / "safety_checker").is_dir():
@@ -136,27 +156,102 @@ class DiffusersGenerator:
             pipeline.unet = torch.compile(pipeline.unet, mode="max-autotune-no-cudagraphs",
                                           fullgraph=True)
         self.pipeline = pipeline.to(self.device)
+        self.spec = settings.get("intervention")
+        self.semantic = None
+        if self.spec and self.spec["method"] == "guidance":
+            self.semantic = semantic_pipeline_class().from_pipe(self.pipeline)
+            self.semantic.set_progress_bar_config(disable=True)
         log.info("loaded %s (%s, %s, scheduler %s)", settings["model"], self.device,
                  settings["dtype"], type(pipeline.scheduler).__name__)
 
     def prompt(self, caption: str) -> str:
         return self.settings["prompt_template"].format(caption=caption)
 
-    def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
+    def generate(self, prompts: Iterable[str], seeds: Iterable[int],
+                 targets: Iterable[str | None] | None = None) -> Iterator[tuple]:
         import torch
 
         prompts, seeds = list(prompts), list(seeds)
+        targets = [None] * len(prompts) if targets is None else list(targets)
         s = self.settings
         for start in range(0, len(prompts), s["batch_size"]):
-            batch = prompts[start:start + s["batch_size"]]
+            stop = start + s["batch_size"]
+            batch, batch_targets = prompts[start:stop], targets[start:stop]
             generators = [torch.Generator(self.device).manual_seed(int(seed))
-                          for seed in seeds[start:start + s["batch_size"]]]
-            output = self.pipeline(
-                prompt=batch, negative_prompt=[s["negative_prompt"]] * len(batch),
-                num_inference_steps=s["steps"], guidance_scale=s["guidance"],
-                height=s["height"], width=s["width"], generator=generators,
-                output_type="pil",
-            )
-            flags = output.nsfw_content_detected or [False] * len(batch)
-            for image, flagged in zip(output.images, flags, strict=True):
+                          for seed in seeds[start:stop]]
+            common = {"num_inference_steps": s["steps"], "guidance_scale": s["guidance"],
+                      "height": s["height"], "width": s["width"], "output_type": "pil"}
+            if self.semantic is not None:
+                images, flags = self._guided(batch, batch_targets, generators, common)
+            else:
+                extra = {}
+                if self.spec and self.spec["method"] == "latent" and any(batch_targets):
+                    extra = {"callback_on_step_end": self._corrector(batch, batch_targets),
+                             "callback_on_step_end_tensor_inputs": ["latents"]}
+                output = self.pipeline(prompt=batch, generator=generators,
+                                       negative_prompt=[s["negative_prompt"]] * len(batch),
+                                       **common, **extra)
+                images = output.images
+                flags = output.nsfw_content_detected or [False] * len(batch)
+            for image, flagged in zip(images, flags, strict=True):
                 yield {"flagged": bool(flagged)}, image
+
+    def _guided(self, batch, batch_targets, generators, common):
+        """Fair Diffusion: each target's images through SEGA, toward its phrase and away from
+        the others'; prompts without a target through the plain pipeline. Initial noise comes
+        from each image's own generator, so grouping changes no image."""
+        spec, s = self.spec, self.settings
+        named = interventions.phrases(spec)
+        images, flags = [None] * len(batch), [False] * len(batch)
+        for target in dict.fromkeys(batch_targets):
+            rows = [i for i, t in enumerate(batch_targets) if t == target]
+            arguments = {"prompt": [batch[i] for i in rows],
+                         "generator": [generators[i] for i in rows],
+                         "negative_prompt": [s["negative_prompt"]] * len(rows), **common}
+            if target is None:
+                output = self.pipeline(**arguments)
+            else:
+                others = [v for v in named if v != target]
+                output = self.semantic(
+                    **arguments,
+                    editing_prompt=[named[target], *(named[v] for v in others)],
+                    reverse_editing_direction=[False] + [True] * len(others),
+                    edit_guidance_scale=spec["guidance_scale"],
+                    edit_warmup_steps=spec["warmup_steps"], edit_threshold=spec["threshold"],
+                    edit_momentum_scale=spec["momentum"], edit_mom_beta=spec["momentum_beta"])
+            found = output.nsfw_content_detected or [False] * len(rows)
+            for i, image, flagged in zip(rows, output.images, found, strict=True):
+                images[i], flags[i] = image, flagged
+        return images, flags
+
+    def _corrector(self, batch, batch_targets):
+        """The latent method's step-end callback (module docstring of
+        :mod:`biasamp.interventions`): x_t ← x_t − strength · σ_t · (ε(x_t, target prompt) −
+        ε(x_t, prompt)) after each of the first ``steps`` steps, for prompts with a target."""
+        import torch
+
+        spec, pipe = self.spec, self.pipeline
+        aimed = [interventions.with_phrase(spec, p, t) for p, t in zip(batch, batch_targets,
+                                                                        strict=True)]
+        with torch.no_grad():
+            plain = pipe.encode_prompt(batch, self.device, 1, False)[0]
+            target = pipe.encode_prompt(aimed, self.device, 1, False)[0]
+        mask = torch.tensor([t is not None for t in batch_targets], device=self.device)
+
+        def correct(pipeline, step, timestep, tensors):
+            timesteps = pipeline.scheduler.timesteps
+            if step >= spec["steps"] or step + 1 >= len(timesteps):
+                return tensors
+            latents, at = tensors["latents"], timesteps[step + 1]
+            with torch.no_grad():
+                scaled = pipeline.scheduler.scale_model_input(latents, at)
+                both = pipeline.unet(torch.cat([scaled, scaled]), at,
+                                     encoder_hidden_states=torch.cat([plain, target])).sample
+            eps_plain, eps_target = both.chunk(2)
+            alpha_bar = pipeline.scheduler.alphas_cumprod.to(latents.device)[int(at)]
+            sigma = (1 - alpha_bar).sqrt().to(latents.dtype)
+            update = spec["strength"] * sigma * (eps_target - eps_plain)
+            tensors["latents"] = latents - update * mask.view(-1, 1, 1, 1).to(latents.dtype)
+            return tensors
+
+        return correct

@@ -17,6 +17,13 @@ faithful generator: its images are distributed as the real ones):
   is the failure that reaches the models: in the generated data the person's look stops
   telling the gender its caption names, and the activity tells it instead.
 
+``debias`` (0 to 1) is the toy world's debiased generator, the analogue of correcting a
+text-to-image model at generation time: at 1 it renders neutral prompts with either gender
+equally often and keeps every prompt's named gender (no override); in between it mixes the two
+linearly. ``intervention`` (method ``prompt``, attribute gender) appends a gender phrase to
+open prompts (:mod:`biasamp.interventions`); the toy generator then renders the prompt as if its
+caption named that gender, override included, as a text-to-image model renders "..., a woman".
+
 ``face_blur`` blurs the face region (Chen et al., CVPR 2024, report blurry generated faces);
 ``colour_shift`` casts a colour over the whole image (generated images' colour and luminance
 statistics differ from photographs'; off by default).
@@ -30,7 +37,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from biasamp import toyworld
+from biasamp import interventions, toyworld
 from biasamp.generators import COMMON_SETTINGS, GENERATORS
 
 SCHEMA = {
@@ -51,6 +58,10 @@ SCHEMA = {
             "type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
             "description": "Probability that a counter-stereotypical prompt (naming the "
                            "activity's minority gender) is rendered as its majority gender."},
+        "debias": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
+                   "description": "1: neutral prompts rendered balanced and named genders "
+                                  "kept (a debiased generator); 0: off."},
+        "intervention": interventions.schema(["prompt"], ["gender"]),
         "image_size": {"type": "integer", "minimum": 16, "default": 64},
     },
 }
@@ -96,16 +107,22 @@ class ToyGenerator:
         """The toy generator is prompted with the training caption itself."""
         return caption
 
-    def generate(self, prompts: Iterable[str], seeds: Iterable[int]) -> Iterator[tuple]:
-        gamma, override = self.settings["amplification"], self.settings["stereotype_override"]
-        for prompt, seed in zip(prompts, seeds, strict=True):
+    def generate(self, prompts: Iterable[str], seeds: Iterable[int],
+                 targets: Iterable[str | None] | None = None) -> Iterator[tuple]:
+        gamma, debias = self.settings["amplification"], self.settings["debias"]
+        override = self.settings["stereotype_override"] * (1 - debias)
+        prompts = list(prompts)
+        targets = [None] * len(prompts) if targets is None else list(targets)
+        for prompt, seed, target in zip(prompts, seeds, targets, strict=True):
             rng = np.random.default_rng(seed)
-            parsed = toyworld.parse_caption(prompt)
-            gender = parsed.gender
+            # an intervention's phrase follows the caption after a comma (toy captions have none)
+            parsed = toyworld.parse_caption(prompt.split(",")[0])
+            gender = parsed.gender or target
             majority, p = self.majority[parsed.activity]
             if gender is None:
                 minority = next(g for g in toyworld.GENDERS if g != majority)
-                gender = majority if rng.random() < amplified(p, gamma) else minority
+                rendered = (1 - debias) * amplified(p, gamma) + debias * 0.5
+                gender = majority if rng.random() < rendered else minority
             elif gender != majority and override and rng.random() < override:
                 gender = majority  # the prompt's gender is lost to the stereotype
             scene = toyworld.Scene(
