@@ -125,3 +125,11 @@ def test_the_paper_configs_plan_without_their_data(capsys, name):
     assert rows["generate"][1] == shards
     if name == "cc3m":  # the published study's generated images: about 1.4 TB
         assert rows["generate"][-2:] == ["1.4", "TB"]
+
+
+def test_the_design_configs_plan_without_their_data(capsys):
+    assert main(["config/designs/toy-debiasing.yaml"]) == 0
+    assert main(["config/designs/coco-debiasing.yaml"]) == 0
+    out = capsys.readouterr().out
+    # the latent correction over 10 of 50 steps and SEGA with two phrases cost more per image
+    assert "×1.2 for its intervention" in out and "×2 for its intervention" in out

@@ -157,6 +157,28 @@ def _rate(rates: dict[str, float], stage: str, name: str, reference: float | Non
     return reference, f"at {reference:g}/s per GPU ({source})"
 
 
+def intervention_cost(settings: dict) -> float:
+    """UNet work per image with the generator's intervention, relative to none, for an open
+    prompt (:mod:`biasamp.interventions`): SEGA adds a pass per edit concept to the two of
+    classifier-free guidance at every step; the latent correction adds one pass of the same
+    size (prompt and target, batched) at each corrected step.
+
+    >>> intervention_cost({"steps": 50, "intervention": {"method": "latent", "steps": 10}})
+    1.2
+    >>> intervention_cost({"steps": 50, "intervention": {"method": "guidance",
+    ...     "attribute": "gender"}})
+    2.0
+    """
+    spec = settings.get("intervention") or {}
+    if spec.get("method") == "guidance":
+        from biasamp.interventions import phrases
+
+        return (2 + len(phrases(spec))) / 2
+    if spec.get("method") == "latent":
+        return 1 + min(spec["steps"], settings["steps"]) / settings["steps"]
+    return 1.0
+
+
 def _hours(work: float, rate: float | None) -> float | None:
     return None if rate is None else work / rate / 3600
 
@@ -208,13 +230,16 @@ def plan(config: dict, images: dict[str, int] | None = None,
             if settings["gpus"] == 0:
                 generate.notes.append(f"{dataset}/{name}: {what} on the CPU")
                 continue
-            reference = None
+            reference, source = None, "H100 reference, SD 1.5 scaled to these steps and size"
             if settings["kind"] == "diffusers":
+                slowdown = intervention_cost(settings)
                 reference = (GENERATE_RATE[settings["compile"]] * GENERATE_STEPS
                              / settings["steps"] * GENERATE_PIXELS
-                             / (settings["height"] * settings["width"]))
-            rate, note = _rate(rates, "generate", name, reference,
-                               "H100 reference, SD 1.5 scaled to these steps and size")
+                             / (settings["height"] * settings["width"])) / slowdown
+                if slowdown > 1:
+                    source += (f", ×{slowdown:.2g} for its intervention as if every prompt "
+                               "were open (an upper bound)")
+            rate, note = _rate(rates, "generate", name, reference, source)
             hours = _hours(n, rate)
             generate.gpu_hours = _sum(generate.gpu_hours, hours)
             generate.notes.append(f"{dataset}/{name}: {what} {note}")
