@@ -58,9 +58,11 @@ def _rows(schema: dict, prefix: str = "") -> list[str]:
         key = f"{prefix}{name}"
         default = "(required)" if name in required else (
             f"`{json.dumps(sub['default'])}`" if "default" in sub else "")
-        if sub.get("type") == "object" and sub.get("properties"):
+        types = sub.get("type") if isinstance(sub.get("type"), list) else [sub.get("type")]
+        if "object" in types and sub.get("properties"):
             if sub.get("description"):
-                rows.append(f"| `{key}` | object | {default} | {_cell(sub['description'])} |")
+                rows.append(f"| `{key}` | {_cell(_type(sub))} | {default} | "
+                            f"{_cell(sub['description'])} |")
             rows += _rows(sub, f"{key}.")
             continue
         rows.append(f"| `{key}` | {_cell(_type(sub))} | {default} | "

@@ -44,28 +44,15 @@ ATTRIBUTES = ("gender", "skin", "ethnicity", "age", "region")
 def schema(methods: Sequence[str], attributes: Sequence[str] = ATTRIBUTES) -> dict:
     """The ``intervention`` setting of a generator kind that supports ``methods`` (on
     ``attributes``)."""
-    return {
-        "type": ["object", "null"],
-        "default": None,
-        "additionalProperties": False,
-        "required": ["method"],
-        "description": "Steer open prompts toward balanced attributes (README, 'Debiasing "
-                       "at generation time'); null: none.",
-        "properties": {
-            "method": {"enum": list(methods)},
-            "attribute": {"enum": list(attributes), "default": "gender"},
-            "phrases": {"type": "object", "minProperties": 2,
-                        "additionalProperties": {"type": "string", "minLength": 1},
-                        "description": "A phrase naming each value (default for gender: a "
-                                       "woman, a man)."},
-            "shares": {"type": "object", "default": {},
-                       "additionalProperties": {"type": "number", "minimum": 0},
-                       "description": "Target share of each value (default: equal)."},
-            "template": {"type": "string", "pattern": "\\{prompt\\}.*\\{phrase\\}|"
-                                                      "\\{phrase\\}.*\\{prompt\\}",
-                         "default": "{prompt}, {phrase}",
-                         "description": "method prompt (and latent's target prompt): how "
-                                        "the phrase is written into the prompt."},
+    knobs = {
+        "template": {"type": "string", "pattern": "\\{prompt\\}.*\\{phrase\\}|"
+                                                  "\\{phrase\\}.*\\{prompt\\}",
+                     "default": "{prompt}, {phrase}",
+                     "description": "methods prompt and latent (its target prompt): how the "
+                                    "phrase is written into the prompt."},
+    }
+    if "guidance" in methods:
+        knobs |= {
             "guidance_scale": {"type": "number", "minimum": 0, "default": 4.0,
                                "description": "method guidance: SEGA's edit_guidance_scale."},
             "warmup_steps": {"type": "integer", "minimum": 0, "default": 10,
@@ -76,11 +63,37 @@ def schema(methods: Sequence[str], attributes: Sequence[str] = ATTRIBUTES) -> di
                          "description": "method guidance: SEGA's edit_momentum_scale."},
             "momentum_beta": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.6,
                               "description": "method guidance: SEGA's edit_mom_beta."},
+        }
+    if "latent" in methods:
+        knobs |= {
             "strength": {"type": "number", "minimum": 0, "default": 1.0,
                          "description": "method latent: the step size of the correction."},
             "steps": {"type": "integer", "minimum": 0, "default": 10,
                       "description": "method latent: denoising steps corrected (the "
                                      "first ones)."},
+        }
+    return {
+        "type": ["object", "null"],
+        "default": None,
+        "additionalProperties": False,
+        "required": ["method"],
+        "description": "Steer open prompts toward balanced attributes (README, 'Debiasing "
+                       "at generation time'); null: none.",
+        "properties": {
+            "method": {"enum": list(methods),
+                       "description": "prompt: a phrase in the prompt; guidance: SEGA (Fair "
+                                      "Diffusion); latent: the latent correction."},
+            "attribute": {"enum": list(attributes), "default": "gender",
+                          "description": "The attribute steered; prompts naming a value of "
+                                         "it are left alone."},
+            "phrases": {"type": "object", "minProperties": 2,
+                        "additionalProperties": {"type": "string", "minLength": 1},
+                        "description": "A phrase naming each value (default for gender: a "
+                                       "woman, a man)."},
+            "shares": {"type": "object", "default": {},
+                       "additionalProperties": {"type": "number", "minimum": 0},
+                       "description": "Target share of each value (default: equal)."},
+            **knobs,
         },
         "if": {"properties": {"attribute": {"not": {"const": "gender"}}},
                "required": ["attribute"]},

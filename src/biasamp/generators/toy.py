@@ -40,6 +40,13 @@ import pandas as pd
 from biasamp import interventions, toyworld
 from biasamp.generators import COMMON_SETTINGS, GENERATORS
 
+# prompts only, on gender, with the phrase after a comma (the toy captions have none)
+TOY_INTERVENTION = interventions.schema(["prompt"], ["gender"])
+TOY_INTERVENTION["properties"]["template"] = {
+    "const": "{prompt}, {phrase}", "default": "{prompt}, {phrase}",
+    "description": "The phrase follows the caption after a comma (the toy generator reads it "
+                   "there)."}
+
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -61,7 +68,7 @@ SCHEMA = {
         "debias": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
                    "description": "1: neutral prompts rendered balanced and named genders "
                                   "kept (a debiased generator); 0: off."},
-        "intervention": interventions.schema(["prompt"], ["gender"]),
+        "intervention": TOY_INTERVENTION,
         "image_size": {"type": "integer", "minimum": 16, "default": 64},
     },
 }
