@@ -206,3 +206,19 @@ def test_append_walks_past_withheld_images():
     assert len(added) == 40 and not set(added["id"]) & {"g:r000", "g:r001", "g:r002"}
     assert mixed.attrs["flagged_excluded"] == 3
     assert (added["variant"] == 1).sum() == 3  # three captions' second images stand in
+
+
+def test_an_image_steered_by_an_intervention_is_taken_to_show_its_target():
+    real, generated = frames(10)
+    plain = generated.assign(gender=pd.array([None] * 10, dtype="string"))  # diffusers: none
+    steered = plain.assign(intervention=["gender:male"] * 5 + [None] * 5)
+    mixed = mix(real, steered, 1.0, seed=0).set_index("source_id")
+    source_gender = real.set_index("id")["gender"]
+    for source_id, row in mixed.iterrows():
+        k = int(source_id[1:])
+        expected = ("male", "intervention target") if k < 5 else (source_gender[source_id],
+                                                                   "prompt image")
+        assert (row["gender"], row["attributes_from"]) == expected, source_id
+    # a generator that reports what it rendered keeps it (the toy generator)
+    reported = generated.assign(intervention=["gender:male"] * 10)
+    assert set(mix(real, reported, 1.0, seed=0)["gender"]) == {"female"}

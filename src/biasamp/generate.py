@@ -70,8 +70,9 @@ def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: 
 
     spec = settings.get("intervention")
     prompts = [generator.prompt(caption) for caption in rows["caption"]]
-    targets = interventions.targets(spec, prompts, [image_id for image_id, _ in identities],
-                                    seed)
+    # keyed by the image seed (caption and variant, not generator): every generator of the
+    # study aims the same caption at the same target, so their images compare in pairs
+    targets = interventions.targets(spec, prompts, seeds, seed)
     if spec and spec["method"] == "prompt":
         prompts = [interventions.with_phrase(spec, p, t) for p, t in zip(prompts, targets,
                                                                          strict=True)]

@@ -7,8 +7,9 @@ value (``phrases``; gender: "a woman", "a man") and the ``shares`` to aim for (e
 default). A prompt is *open* when it names a person (COCO's person words, :mod:`biasamp.wordlists`)
 and no value of the attribute (:func:`biasamp.wordlists.mentions`): "a person cutting a cake",
 not "a woman cutting a cake" nor "a bowl of fruit". Each open prompt gets a target value, drawn
-with probabilities ``shares`` from a generator seeded by the global seed and the generated
-image's id (so targets do not depend on shards or batches), recorded in the manifest column
+with probabilities ``shares`` from a generator seeded by the global seed and the image's seed
+(its caption and number: targets depend neither on shards and batches nor on the generator, so
+the generators of a study aim each caption at the same target), recorded in the manifest column
 ``intervention`` as ``attribute:value``. The ``method`` says what the target does:
 
 - ``prompt`` (Bansal et al., EMNLP 2022: ethical interventions in the prompt): the target's
@@ -22,9 +23,11 @@ image's id (so targets do not depend on shards or batches), recorded in the mani
   ``steps`` denoising steps the latent x_t is moved along the difference of the UNet's scores
   for the prompt with and without the target phrase,
   x_t ← x_t − ``strength`` · σ_t · (ε(x_t, prompt + phrase) − ε(x_t, prompt)),
-  σ_t = √(1 − ᾱ_t): a step up log p(x | target) − log p(x | prompt), the direction in which the
-  prompt and its target-specified version disagree, at the steps where layout and the person's
-  look are decided.
+  σ_t = √(1 − ᾱ_t) (the scheduler's σ_t where latents are sigma-scaled: Euler, LMS): a step of
+  ``strength`` · σ_t² up log p(x | target) − log p(x | prompt), the direction in which the prompt
+  and its target-specified version disagree, at the steps where layout and the person's look are
+  decided (with PNDM, Stable Diffusion 1.5's default, from its second step: its second step
+  restarts from the sample before its first).
 """
 
 from __future__ import annotations
@@ -151,19 +154,20 @@ def is_open(prompt: str, attribute: str) -> bool:
     return bool(_PERSON.search(prompt.lower())) and not wordlists.mentions(attribute, prompt)
 
 
-def targets(spec: dict | None, prompts: Sequence[str], image_ids: Sequence[str],
-            seed: int) -> list[str | None]:
-    """The target value of each prompt (None: not open, or no intervention)."""
+def targets(spec: dict | None, prompts: Sequence[str], keys: Sequence, seed: int
+            ) -> list[str | None]:
+    """The target value of each prompt (None: not open, or no intervention), drawn from a
+    generator seeded by ``seed`` and the prompt's key (its image seed)."""
     if not spec:
         return [None] * len(prompts)
     chances = probabilities(spec)
     values, p = list(chances), np.array(list(chances.values()))
     out = []
-    for prompt, image_id in zip(prompts, image_ids, strict=True):
+    for prompt, key in zip(prompts, keys, strict=True):
         if not is_open(prompt, spec["attribute"]):
             out.append(None)
             continue
-        draw = rng_for(seed, "intervention", image_id).random()
+        draw = rng_for(seed, "intervention", key).random()
         out.append(values[min(int(np.searchsorted(np.cumsum(p), draw, side="right")),
                               len(values) - 1)])
     return out

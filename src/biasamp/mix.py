@@ -30,13 +30,27 @@ log = logging.getLogger(__name__)
 def with_prompt_attributes(generated: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
     """Generated rows with the demographics and tasks their generator did not report taken from
     their prompt's real image, and ``attributes_from`` saying where they come from:
-    ``generator`` (the toy generator records what it rendered) or ``prompt image`` (a
+    ``generator`` (the toy generator records what it rendered), ``prompt image`` (a
     text-to-image model reports nothing, so its image is taken to show what its caption
-    describes; measuring what it rendered would need an attribute classifier)."""
+    describes; measuring what it rendered would need an attribute classifier) or
+    ``intervention target`` (an image a generation-time intervention steered toward a value,
+    ``intervention``, is taken to show that value of the steered attribute, as an image is
+    taken to show what its prompt says; its other attributes come from the prompt image)."""
     if generated.empty:
         return generated
     source = train.set_index("id").reindex(generated["source_id"])
     out = generated.reset_index(drop=True)
+    steered = np.zeros(len(out), dtype=bool)
+    if "intervention" in out:
+        target = out["intervention"].astype("string").str.split(":", n=1)
+        for attribute in sorted({t[0] for t in target.dropna()}):
+            if attribute not in out:
+                out[attribute] = pd.Series([None] * len(out), dtype=object)
+            rows = (target.str[0] == attribute).fillna(False).to_numpy(dtype=bool) & \
+                out[attribute].isna().to_numpy()
+            out[attribute] = np.where(rows, target.str[1].to_numpy(dtype=object),
+                                      out[attribute].to_numpy(dtype=object))
+            steered |= rows
     filled = np.zeros(len(out), dtype=bool)
     for column in (c for c in (*manifest.DEMOGRAPHICS, "tasks") if c in train):
         known = source[column].notna().to_numpy() if column != "tasks" else np.array(
@@ -49,7 +63,8 @@ def with_prompt_attributes(generated: pd.DataFrame, train: pd.DataFrame) -> pd.D
             out[column] = np.where(missing, source[column].to_numpy(dtype=object),
                                    out[column].to_numpy(dtype=object))
             filled |= missing
-    out["attributes_from"] = np.where(filled, "prompt image", "generator")
+    out["attributes_from"] = np.where(steered, "intervention target",
+                                      np.where(filled, "prompt image", "generator"))
     return out
 
 
@@ -111,7 +126,12 @@ def write_mix(
     """Write the mix of ``ratio`` and ``seed``; ``generated_manifest`` (a generator's gathered
     shards) is None at ratio 0."""
     generated = manifest.read_many([generated_manifest] if generated_manifest else [])
-    mixed = mix(manifest.read(dataset_manifest), generated, ratio, seed, mixing)
+    real = manifest.read(dataset_manifest)
+    if not (real["split"] == "train").any():
+        raise ValueError(f"{dataset_manifest}: the dataset has no training image (split train), "
+                         "so there is nothing to train on; check its split column (or, for a "
+                         "manifest table, split_names)")
+    mixed = mix(real, generated, ratio, seed, mixing)
     manifest.write(mixed, out_manifest)
     log.info("%s mix ratio=%g seed=%d: %d images, %d generated", mixing, ratio, seed,
              len(mixed), int((mixed["source"] == "generated").sum()))

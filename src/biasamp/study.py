@@ -201,8 +201,9 @@ def generation_plan(ratios: list[float], seeds: list[int], withheld_possible: bo
     the largest ratio (smaller ratios use subsets of those). That is every image (``"all"``)
     when the largest ratio replaces all, and also whenever generated images can be withheld
     (a safety checker): a withheld image is replaced by the next one in the seed's order,
-    which cannot be known before generating (``append`` then renders every caption as often
-    as its largest mix needs).
+    which cannot be known before generating (``append`` then renders every caption once more
+    than its largest mix needs, so that a mix can walk on past withheld images; ``bernoulli``
+    leaves the real image in place and needs no more).
 
     >>> generation_plan([0, 0.5, 1], [0, 1], False), generation_plan([0, 0.2], [1, 0], True)
     ('all', 'all')
@@ -215,7 +216,8 @@ def generation_plan(ratios: list[float], seeds: list[int], withheld_possible: bo
     plan = {"max_ratio": float(largest), "seeds": sorted(int(s) for s in seeds)}
     if mixing == "append":
         return {**plan, "mixing": mixing, "withheld_possible": bool(withheld_possible)}
-    if largest >= 1 or withheld_possible:
+    # a bernoulli mix leaves the real image of a withheld one: it never walks on
+    if largest >= 1 or (withheld_possible and mixing == "replace"):
         return "all"
     return plan if mixing == "replace" else {**plan, "mixing": mixing}
 
@@ -236,8 +238,8 @@ def planned_items(n: int, plan: str | dict) -> tuple[np.ndarray, np.ndarray]:
     if plan == "all":
         return np.arange(n), np.zeros(n, dtype=int)
     mixing, width = plan.get("mixing", "replace"), max(n, 1)
-    if mixing == "append" and plan["withheld_possible"]:
-        keys = np.arange(-(-n_appended(n, plan["max_ratio"]) // width) * n)
+    if mixing == "append" and plan["withheld_possible"]:  # one spare image per caption
+        keys = np.arange((-(-n_appended(n, plan["max_ratio"]) // width) + 1) * n)
     else:  # an image is the key variant × n + position
         keys = [np.arange(0)]
         for seed in plan["seeds"]:

@@ -64,7 +64,8 @@ def test_a_parquet_with_ids_and_several_captions(tmp_path):
     pd.DataFrame({"image_path": [str(tmp_path / "x.png"), "y.png"], "id": ["x1", "y1"],
                   "caption": ["A photo of a chef.", "A cyclist."],
                   "captions": [["A photo of a chef.", "She is cooking."], None],
-                  "split": ["train", "test"]}).to_parquet(tmp_path / "t.parquet")
+                  "split": ["train", "test"]},
+                 index=[10, 11]).to_parquet(tmp_path / "t.parquet")  # rows by position
     prepare(validate_entry("datasets", "p", {"kind": "manifest",
                                              "path": str(tmp_path / "t.parquet")}),
             str(tmp_path / "out.parquet"))
@@ -78,7 +79,11 @@ BAD_ROWS = {  # change to ROWS -> what the message must say
     "empty caption": (lambda r: r.__setitem__(2, ("img/c.png", " ", *r[2][2:])),
                       "images.csv, row 3 (line 4), column text: empty caption"),
     "unknown split": (lambda r: r.__setitem__(1, (*r[1][:2], "training", *r[1][3:])),
-                      "images.csv, row 2 (line 3), column split: unknown split 'training'"),
+                      "images.csv, row 2 (line 3), column split: unknown split 'training'; use "
+                      "train, val or test, or map the file's names with split_names: "
+                      "{training: train}"),
+    "a '#' in an id": (lambda r: r.__setitem__(3, ("img/#4.png", *r[3][1:])),
+                       "images.csv, row 4 (line 5), column file: an id with '#'"),
     "duplicate path": (lambda r: r.__setitem__(4, ("img/a.png", *r[4][1:])),
                        "images.csv, row 5 (line 6), column file: id 'img/a.png' already on row 1"),
     "unknown gender": (lambda r: r.__setitem__(0, (*r[0][:3], "M", *r[0][4:])),

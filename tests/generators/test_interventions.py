@@ -41,17 +41,21 @@ def test_interventions_are_checked_before_any_job():
         return {"datasets": {"toy": {"kind": "toy"}}, "models": {"clip": {"kind": "clip"}},
                 "generators": {"g": {"kind": "toy", "intervention": intervention}}}
 
+    def diffusers(**intervention):
+        return {**config(method="prompt"), "generators": {"g": {
+            "kind": "diffusers", "model": "unused", "intervention": intervention}}}
+
     with pytest.raises(ConfigError, match=r"generators.g.intervention.shares': woman has no "
                                           "phrase"):
-        validate_config(config(method="prompt", shares={"woman": 1}))
+        validate_config(diffusers(method="prompt", shares={"woman": 1}), check_files=False)
     with pytest.raises(ConfigError, match=r"generators.g.intervention.method"):
         validate_config(config(method="guidance"))  # the toy world has prompts only
-    entry = {"kind": "diffusers", "model": "unused", "intervention": {
-        "method": "latent", "attribute": "ethnicity"}}
+    with pytest.raises(ConfigError, match=r"generators.g.intervention.shares': 'woman' is not "
+                                          r"one of \['female', 'male'\]"):
+        validate_config(config(method="prompt", shares={"woman": 1}))  # its genders' names
     with pytest.raises(ConfigError, match=r"generators.g.intervention': 'phrases' is a "
                                           "required property"):
-        validate_config({**config(method="prompt"), "generators": {"g": entry}},
-                        check_files=False)
+        validate_config(diffusers(method="latent", attribute="ethnicity"), check_files=False)
 
 
 @pytest.fixture(scope="module")
@@ -149,14 +153,16 @@ def test_a_method_at_zero_changes_nothing_and_on_changes_open_prompts_only(tiny_
     assert np.abs(other[0] - steered[0]).mean() > 0.3  # the target decides where it goes
 
 
-def test_the_latent_correction_moves_images_toward_the_target_prompt(tiny_pipeline):
+@pytest.mark.parametrize("scheduler", ["default", "euler"])  # PNDM: √(1 − ᾱ); Euler: σ
+def test_the_latent_correction_moves_images_toward_the_target_prompt(tiny_pipeline, scheduler):
     prompts = [f"a person flying a kite {i}" for i in range(4)]
-    plain = images(diffusers(tiny_pipeline), prompts, None)
+    plain = images(diffusers(tiny_pipeline, scheduler=scheduler), prompts, None)
     # what the pipeline renders for the prompt with the target's phrase written in
-    aimed = images(diffusers(tiny_pipeline), [f"{p}, a woman" for p in prompts], None)
+    aimed = images(diffusers(tiny_pipeline, scheduler=scheduler),
+                   [f"{p}, a woman" for p in prompts], None)
     distance = []
     for strength in (1.0, 4.0):
-        corrected = images(diffusers(tiny_pipeline, intervention={
+        corrected = images(diffusers(tiny_pipeline, scheduler=scheduler, intervention={
             "method": "latent", "strength": strength, "steps": 6}), prompts, ["female"] * 4)
         distance.append(np.mean([np.abs(c - a).mean() for c, a in zip(corrected, aimed,
                                                                        strict=True)]))

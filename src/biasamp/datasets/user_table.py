@@ -24,6 +24,7 @@ spreadsheet shows data rows; for a CSV also its line) and the column.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from pathlib import Path
 
@@ -82,8 +83,8 @@ class TableError(ValueError):
 def read_table(path: str) -> tuple[pd.DataFrame, bool]:
     """The table (every column as read), and whether it is a CSV (its rows then have lines)."""
     if path.endswith(".parquet"):
-        with reading(path, "dataset table (Parquet)", WHERE):
-            return pd.read_parquet(path), False
+        with reading(path, "dataset table (Parquet)", WHERE):  # rows by position, not label
+            return pd.read_parquet(path).reset_index(drop=True), False
     return read_csv(path, "dataset table", WHERE, sep="\t" if path.endswith(".tsv") else ",",
                     dtype=str, keep_default_na=False), True
 
@@ -133,9 +134,10 @@ def contract_rows(table: pd.DataFrame, settings: dict, csv: bool) -> pd.DataFram
     split = text(column["split"]).map(lambda s: settings["split_names"].get(s, s))
     if not split.isin(SPLITS).all():
         bad = ~split.isin(SPLITS)
-        fail(bad, "split", f"unknown split {split[bad].iloc[0]!r}",
-             "use train, val or test, or map the file's names with split_names: "
-             f"{{{split[bad].iloc[0]}: val}}")
+        name = split[bad].iloc[0]
+        guess = (difflib.get_close_matches(name.lower(), SPLITS, n=1, cutoff=0.3) or ["val"])[0]
+        fail(bad, "split", f"unknown split {name!r}", "use train, val or test, or map the "
+             f"file's names with split_names: {{{name}: {guess}}}")
     if not (split == "test").any():
         raise TableError(f"{path}: no row has split test; models are evaluated on the test "
                          "split (map the file's own name with split_names)")
@@ -147,6 +149,10 @@ def contract_rows(table: pd.DataFrame, settings: dict, csv: bool) -> pd.DataFram
     if (ids == "").any():
         fail(ids == "", id_column, "empty id", "give every row an id (or drop the id column to "
              "use image paths)")
+    if ids.str.contains("#", regex=False).any():
+        fail(ids.str.contains("#", regex=False), id_column, "an id with '#'",
+             "'#' marks generated images' numbers in their ids; give ids without it (an id "
+             "column, where image paths hold it)")
     if ids.duplicated().any():
         again = ids.duplicated(keep=False)
         first, second = np.flatnonzero(again & (ids == ids[ids.duplicated()].iloc[0]))[:2]

@@ -227,7 +227,10 @@ class DiffusersGenerator:
     def _corrector(self, batch, batch_targets):
         """The latent method's step-end callback (module docstring of
         :mod:`biasamp.interventions`): x_t ← x_t − strength · σ_t · (ε(x_t, target prompt) −
-        ε(x_t, prompt)) after each of the first ``steps`` steps, for prompts with a target."""
+        ε(x_t, prompt)) after each of the first ``steps`` steps, for prompts with a target;
+        σ_t is the latents' noise scale: √(1 − ᾱ_t) for the variance-preserving samplers
+        (PNDM, DDIM, DPM-Solver, UniPC), the scheduler's σ_t for sigma-scaled ones (Euler,
+        LMS), so a ``strength`` means the same step in units of the score either way."""
         import torch
 
         spec, pipe = self.spec, self.pipeline
@@ -238,9 +241,16 @@ class DiffusersGenerator:
             target = pipe.encode_prompt(aimed, self.device, 1, False)[0]
         mask = torch.tensor([t is not None for t in batch_targets], device=self.device)
 
+        scheduler = pipe.scheduler
+        # PNDM's second step restarts from the sample it kept before its first: a correction
+        # made after the first step would be thrown away, so it starts after the second
+        first = 1 if type(scheduler).__name__ == "PNDMScheduler" else 0
+        # the latents' noise scale: σ (sigma-scaled latents: Euler, LMS, ...) or √(1 − ᾱ_t)
+        sigma_scaled = float(scheduler.init_noise_sigma) != 1.0
+
         def correct(pipeline, step, timestep, tensors):
             timesteps = pipeline.scheduler.timesteps
-            if step >= spec["steps"] or step + 1 >= len(timesteps):
+            if not first <= step < first + spec["steps"] or step + 1 >= len(timesteps):
                 return tensors
             latents, at = tensors["latents"], timesteps[step + 1]
             with torch.no_grad():
@@ -248,8 +258,12 @@ class DiffusersGenerator:
                 both = pipeline.unet(torch.cat([scaled, scaled]), at,
                                      encoder_hidden_states=torch.cat([plain, target])).sample
             eps_plain, eps_target = both.chunk(2)
-            alpha_bar = pipeline.scheduler.alphas_cumprod.to(latents.device)[int(at)]
-            sigma = (1 - alpha_bar).sqrt().to(latents.dtype)
+            if sigma_scaled:
+                sigma = pipeline.scheduler.sigmas[step + 1]
+            else:
+                alpha_bar = pipeline.scheduler.alphas_cumprod[int(round(float(at)))]
+                sigma = (1 - alpha_bar).sqrt()
+            sigma = sigma.to(device=latents.device, dtype=latents.dtype)
             update = spec["strength"] * sigma * (eps_target - eps_plain)
             tensors["latents"] = latents - update * mask.view(-1, 1, 1, 1).to(latents.dtype)
             return tensors

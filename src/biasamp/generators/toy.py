@@ -21,8 +21,9 @@ faithful generator: its images are distributed as the real ones):
 text-to-image model at generation time: at 1 it renders neutral prompts with either gender
 equally often and keeps every prompt's named gender (no override); in between it mixes the two
 linearly. ``intervention`` (method ``prompt``, attribute gender) appends a gender phrase to
-open prompts (:mod:`biasamp.interventions`); the toy generator then renders the prompt as if its
-caption named that gender, override included, as a text-to-image model renders "..., a woman".
+open prompts (:mod:`biasamp.interventions`); the toy generator then renders the target gender
+the phrase names as if the caption named it, override included (the phrase's wording is not
+parsed: ``phrases`` are keyed by the toy world's genders).
 
 ``face_blur`` blurs the face region (Chen et al., CVPR 2024, report blurry generated faces);
 ``colour_shift`` casts a colour over the whole image (generated images' colour and luminance
@@ -42,10 +43,12 @@ from biasamp.generators import COMMON_SETTINGS, GENERATORS
 
 # prompts only, on gender, with the phrase after a comma (the toy captions have none)
 TOY_INTERVENTION = interventions.schema(["prompt"], ["gender"])
+TOY_INTERVENTION["properties"]["phrases"]["propertyNames"] = {"enum": list(toyworld.GENDERS)}
+TOY_INTERVENTION["properties"]["shares"]["propertyNames"] = {"enum": list(toyworld.GENDERS)}
 TOY_INTERVENTION["properties"]["template"] = {
     "const": "{prompt}, {phrase}", "default": "{prompt}, {phrase}",
-    "description": "The phrase follows the caption after a comma (the toy generator reads it "
-                   "there)."}
+    "description": "The phrase follows the caption after a comma (the toy generator renders "
+                   "the gender it names)."}
 
 SCHEMA = {
     "type": "object",
@@ -122,7 +125,8 @@ class ToyGenerator:
         targets = [None] * len(prompts) if targets is None else list(targets)
         for prompt, seed, target in zip(prompts, seeds, targets, strict=True):
             rng = np.random.default_rng(seed)
-            # an intervention's phrase follows the caption after a comma (toy captions have none)
+            # an intervention's phrase follows the caption after a comma (toy captions have
+            # none); its target is the gender the phrase names, rendered as a named gender is
             parsed = toyworld.parse_caption(prompt.split(",")[0])
             gender = parsed.gender or target
             majority, p = self.majority[parsed.activity]
