@@ -78,7 +78,9 @@ def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: 
                                                                          strict=True)]
     out, progress = [], Progress(len(rows), "images", log)
     with ShardWriter(archive, settings["image_format"]) as writer:
-        generated = generator.generate(prompts, seeds, targets)
+        # a kind without interventions keeps the two-argument protocol
+        generated = (generator.generate(prompts, seeds, targets) if spec
+                     else generator.generate(prompts, seeds))
         for (_, row), prompt, (image_id, image_seed), variant, target, (attributes, image) in zip(
             rows.iterrows(), prompts, identities, variants, targets, generated, strict=True
         ):

@@ -43,4 +43,5 @@ class Generator(Protocol):
                  targets: Iterable[str | None] | None = None) -> Iterator[tuple]:
         """``(attributes, PIL image)`` per prompt, in order; ``attributes["flagged"]`` marks
         an image that was withheld. ``targets``: each prompt's target value of the entry's
-        ``intervention`` (:mod:`biasamp.interventions`; None for prompts it leaves alone)."""
+        ``intervention`` (:mod:`biasamp.interventions`; None for prompts it leaves alone),
+        passed only to kinds whose schema offers ``intervention``."""
