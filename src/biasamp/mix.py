@@ -109,8 +109,8 @@ def mix(real: pd.DataFrame, generated: pd.DataFrame, ratio: float, seed: int,
     if wanted and len(positions) < wanted(len(train), ratio):
         log.warning("only %d unflagged generated images: ratio %g uses %d, not %d",
                     len(positions), ratio, len(positions), wanted(len(train), ratio))
-    added = by_key.loc[keys].reset_index(drop=True) if len(keys) else by_key.iloc[:0]
-    added = with_prompt_attributes(added.reset_index(drop=True), train)
+    added = with_prompt_attributes(
+        (by_key.loc[keys] if len(keys) else by_key.iloc[:0]).reset_index(drop=True), train)
     keep = train if mixing == "append" else train.drop(index=train.index[positions])
     out = pd.concat([keep, added], ignore_index=True)
     out = out.sort_values(["source_id", "id"], kind="stable").reset_index(drop=True)
