@@ -61,10 +61,6 @@ def block_shards(block: int, n_shards: int) -> range:
     return range(first, min(first + SHARDS_PER_FACTOR_JOB, n_shards))
 
 
-# How a mix brings in generated images (the study's ``mixing`` setting; README, "Mixing modes")
-MIXING = ("replace", "bernoulli", "append")
-
-
 def n_replaced(n: int, ratio: float) -> int:
     """round(ratio × n), halves rounded up.
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from biasamp import manifest, wordlists
 from biasamp.datasets import DATASETS, missing_files, screen_images
+from biasamp.datasets.labelled_images import REGION_GENDER
 from biasamp.inputs import read_csv, reading
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 REQUIRED = ("image_path", "caption", "split")
 OPTIONAL = ("id", "captions", "gender", "skin", "ethnicity", "age", "region", "tasks")
-GENDERS = {"male": "male", "man": "male", "female": "female", "woman": "female"}
+# the gender words a label column may hold, as region-labelled CSVs take them
+GENDERS = REGION_GENDER
 
 SCHEMA = {
     "type": "object",
