@@ -36,3 +36,31 @@ def atomic_path(path: str | os.PathLike, unique: bool = False) -> Iterator[Path]
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary folder to fill in place of the folder ``path``: renamed to ``path`` when
+    the block ends (replacing an older one), removed if it raises.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with atomic_dir(folder / "out") as tmp:
+    ...     _ = (tmp / "a.txt").write_text("done")
+    >>> sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    ['out', 'out/a.txt']
+    """
+    import shutil
+
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)  # left by a killed job
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)

@@ -155,6 +155,12 @@ def compatibility_problems(config: dict) -> list[str]:
                     f"renders captions of {' or '.join(allowed)} datasets only, and dataset "
                     f"'{dataset}' is of kind {settings['kind']}; use another generator kind "
                     f"(e.g. diffusers) or another dataset")
+        if config["rounds"] > 1 and not hasattr(GENERATORS.get(generator["kind"]).implementation,
+                                                 "adapt"):
+            problems.append(
+                f"config key 'rounds': feedback rounds adapt each generator to the previous "
+                f"round's mix, and generator '{name}' (kind {generator['kind']}) cannot be "
+                f"adapted; use rounds: 1, or a kind that adapts (toy, diffusers)")
     for dataset, settings in config["datasets"].items():
         size = DATASETS.get(settings["kind"]).train_size
         if size is None:

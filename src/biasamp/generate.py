@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from biasamp import interventions, manifest
+from biasamp.atomic import atomic_dir
 from biasamp.generators import GENERATORS
 from biasamp.imagestore import ShardWriter
 from biasamp.progress import Progress
@@ -27,10 +28,11 @@ log = logging.getLogger(__name__)
 
 def generate_shard(
     settings: dict, generator_name: str, dataset_manifest: str, shard: int, seed: int,
-    out_manifest: str, out_archive: str, plan: str | dict = "all",
+    out_manifest: str, out_archive: str, plan: str | dict = "all", adapter: str | None = None,
 ) -> None:
     """Generate shard ``shard`` of ``settings['shards']``: images into ``out_archive``, their
-    rows into ``out_manifest``; of the shard's images, only those ``plan`` names."""
+    rows into ``out_manifest``; of the shard's images, only those ``plan`` names. ``adapter``:
+    what the generator learnt from a feedback round's mix (:func:`adapt`), or None."""
     train = manifest.training_rows(manifest.read(dataset_manifest))
     start, stop = shard_bounds(len(train), settings["shards"], shard)
     positions, variants = planned_items(len(train), plan)
@@ -39,7 +41,19 @@ def generate_shard(
     log.info("generator %s (%s): shard %d, training images %d..%d of %d, %d images of them "
              "used by some mix", generator_name, settings["kind"], shard, start, stop,
              len(train), len(rows))
-    render_rows(settings, generator_name, rows, train, seed, "train", out_manifest, out_archive)
+    render_rows(settings, generator_name, rows, train, seed, "train", out_manifest, out_archive,
+                adapter)
+
+
+def adapt(settings: dict, mix_manifest: str, out: str, seed: int) -> None:
+    """A feedback round's adaptation: the generator learns from the previous round's training
+    mix (its kind's ``adapt``), into the folder ``out`` (written whole or not at all)."""
+    kind = GENERATORS.get(settings["kind"]).implementation
+    mixed = manifest.read(mix_manifest)
+    log.info("adapting a %s generator to %s (%d images, %d generated)", settings["kind"],
+             mix_manifest, len(mixed), int((mixed["source"] == "generated").sum()))
+    with atomic_dir(out) as tmp:
+        kind.adapt(settings, mixed, Path(tmp), seed)
 
 
 def image_identity(generator_name: str, source_id: str, variant: int, seed: int) -> tuple:
@@ -56,16 +70,21 @@ def image_identity(generator_name: str, source_id: str, variant: int, seed: int)
 
 
 def render_rows(settings: dict, generator_name: str, rows: pd.DataFrame, train: pd.DataFrame,
-                seed: int, split: str, out_manifest: str, out_archive: str) -> None:
+                seed: int, split: str, out_manifest: str, out_archive: str,
+                adapter: str | None = None) -> None:
     """One generated image per row of ``rows`` (from its caption, seeded by the global seed and
     its id) into ``out_archive``, their manifest rows (split ``split``) into
-    ``out_manifest``; the generator mimics ``train``. A ``variant`` column (default 0) asks
-    for further images of the same caption (:func:`image_identity`)."""
+    ``out_manifest``; the generator mimics ``train`` (or what it learnt, ``adapter``). A
+    ``variant`` column (default 0) asks for further images of the same caption
+    (:func:`image_identity`)."""
     variants = rows["variant"] if "variant" in rows else pd.Series(0, index=rows.index)
     identities = [image_identity(generator_name, source_id, int(variant), seed)
                   for source_id, variant in zip(rows["id"], variants, strict=True)]
     seeds = [image_seed for _, image_seed in identities]
-    generator = GENERATORS.get(settings["kind"]).implementation(settings, reference=train)
+    kind = GENERATORS.get(settings["kind"]).implementation
+    # a kind without feedback rounds keeps the two-argument constructor
+    generator = (kind(settings, reference=train, adapter=adapter) if adapter is not None
+                 else kind(settings, reference=train))
     archive = Path(out_archive)
 
     spec = settings.get("intervention")

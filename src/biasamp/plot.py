@@ -27,7 +27,7 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
     from biasamp.figures import FIGURES, Style, figure_metadata, study_colours
     from biasamp.trends import read_trends
 
-    table, trends = tables.read(metrics_csv), read_trends(trends_csv)
+    table, trends = with_rounds(tables.read(metrics_csv)), with_rounds(read_trends(trends_csv))
     images, summary = (None, None) if factors is None else (
         pd.read_parquet(factors[0]), read_summary(factors[1]))
     labels = [*table["group"].replace("", "all"), *table["generator"]]
@@ -47,3 +47,21 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
             figure.savefig(out, bbox_inches="tight", dpi=150, metadata=figure_metadata(out))
             log.info("wrote %s", out)
         plt.close(figure)
+
+
+def with_rounds(frame):
+    """A table whose feedback rounds the figures tell apart: with more than one round, each
+    later round's rows are drawn as a generator of their own, ``generator · round r`` (a line
+    per round in the figures over the ratio); a study without rounds is drawn as it is.
+
+    >>> import pandas as pd
+    >>> with_rounds(pd.DataFrame({"generator": ["g", "g", ""], "round": [1, 2, 2]}))[
+    ...     "generator"].tolist()
+    ['g', 'g · round 2', '']
+    """
+    if frame["round"].nunique() < 2:
+        return frame
+    later = (frame["round"] > 1) & (frame["generator"] != "")
+    generator = frame["generator"].where(~later, frame["generator"] + " · round "
+                                         + frame["round"].astype(str))
+    return frame.assign(generator=generator)

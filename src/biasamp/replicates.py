@@ -44,7 +44,7 @@ def _unit(config: dict, root: str, dataset: str, generator: str | None, ratio: f
         / f"seed~{seed}"
     folder.mkdir(parents=True, exist_ok=True)
     names = [generator] if generator else list(config["generators"])
-    keys = {"dataset": dataset, "generator": "", "ratio": float(ratio), "seed": seed,
+    keys = {"dataset": dataset, "generator": "", "round": 1, "ratio": float(ratio), "seed": seed,
             "model": "", "evalset": ""}
     mix = folder / "mix.parquet"
     write_mix(str(data), generated and str(generated), float(ratio), seed, str(mix),
@@ -98,8 +98,12 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
     from biasamp.generators import GENERATORS
     from biasamp.probe import generate_probe
     from biasamp.study import generation_plan
+    from biasamp.tables import COLUMNS
 
     config = validate_config(copy.deepcopy(config))
+    if config["rounds"] > 1:
+        raise ValueError("run_study runs round 1 of a study; run feedback rounds with the "
+                         "workflow (set rounds: 1 here)")
     units = []
     for dataset, settings in config["datasets"].items():
         data = Path(root) / dataset / "data" / "manifest.parquet"
@@ -136,8 +140,7 @@ def _run(config: dict, root: str, processes: int) -> pd.DataFrame:
     else:
         frames = [_unit(config, root, *u) for u in units]
     table = pd.concat(frames, ignore_index=True)
-    return table.sort_values(["dataset", "generator", "ratio", "seed", "model", "evalset",
-                              "metric", "group"], kind="stable").reset_index(drop=True)
+    return table.sort_values(list(COLUMNS[:-1]), kind="stable").reset_index(drop=True)
 
 
 def study_verdicts(table: pd.DataFrame, config: dict) -> pd.DataFrame:

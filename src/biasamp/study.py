@@ -23,6 +23,41 @@ def ratio_label(ratio: float) -> str:
     return np.format_float_positional(float(ratio), trim="-")
 
 
+def round_segment(round_number: int) -> str:
+    """A feedback round as written in paths, after the generator's name: nothing for round 1
+    (a study without rounds keeps its paths), ``/round~r`` for later ones.
+
+    >>> round_segment(1), round_segment(3)
+    ('', '/round~3')
+    """
+    return "" if int(round_number) == 1 else f"/round~{int(round_number)}"
+
+
+def round_number(segment: str) -> int:
+    """The round a path segment of :func:`round_segment` names.
+
+    >>> round_number(""), round_number("/round~3")
+    (1, 3)
+    """
+    return int(segment.rsplit("~", 1)[1]) if segment else 1
+
+
+# round 2 and later; round 1 is written as nothing
+ROUND_SEGMENT = r"(/round~([2-9]|[1-9][0-9]+))?"
+
+
+def study_rounds(rounds: int, ratios: list[float]) -> list[tuple[int, list[float]]]:
+    """``(round, its ratios)`` of a study: every ratio in round 1, the nonzero ones later (a
+    ratio-0 mix holds no generated image, so it is the same in every round; it is trained once
+    and its measurements stand for every round's baseline).
+
+    >>> study_rounds(3, [0, 0.5, 1])
+    [(1, [0, 0.5, 1]), (2, [0.5, 1]), (3, [0.5, 1])]
+    """
+    return [(r, list(ratios) if r == 1 else [x for x in ratios if x > 0])
+            for r in range(1, int(rounds) + 1)]
+
+
 def shard_bounds(n_items: int, n_shards: int, shard: int) -> tuple[int, int]:
     """Rows [start, stop) of shard ``shard`` when ``n_items`` rows are cut into ``n_shards``.
 

@@ -1,6 +1,7 @@
 """The tidy metrics table: one row per measurement.
 
-Columns: dataset, generator, ratio, seed, model, evalset, metric, group, value. ``model`` and
+Columns: dataset, generator, round, ratio, seed, model, evalset, metric, group, value.
+``round`` is the feedback round (1 in a study without rounds). ``model`` and
 ``evalset`` are empty for measurements of a training mix itself; ``evalset`` names the images a
 model was evaluated on (``test``: the dataset's own test split, otherwise an entry of
 ``evaluation.sets``); ``group`` is empty unless the value is for a subgroup (written
@@ -17,9 +18,9 @@ import pandas as pd
 from biasamp.atomic import atomic_path
 from biasamp.inputs import REBUILD, InputFileError, read_csv
 
-COLUMNS = ("dataset", "generator", "ratio", "seed", "model", "evalset", "metric", "group",
-           "value")
-KEYS = ("dataset", "generator", "ratio", "seed", "model", "evalset")
+COLUMNS = ("dataset", "generator", "round", "ratio", "seed", "model", "evalset", "metric",
+           "group", "value")
+KEYS = ("dataset", "generator", "round", "ratio", "seed", "model", "evalset")
 
 
 def measurements(keys: dict, values: Iterable[tuple[str, str, float]]) -> pd.DataFrame:
@@ -40,8 +41,8 @@ def read(path: str | os.PathLike) -> pd.DataFrame:
     """A measurement table; a missing or corrupt file is an error that names it."""
     frame = read_csv(
         path, "measurement table", REBUILD,
-        dtype={"dataset": str, "generator": str, "ratio": float, "seed": int, "model": str,
-               "evalset": str, "metric": str, "group": str, "value": float},
+        dtype={"dataset": str, "generator": str, "round": int, "ratio": float, "seed": int,
+               "model": str, "evalset": str, "metric": str, "group": str, "value": float},
         keep_default_na=False, na_values={"value": ["", "nan", "NaN"]},
     )
     if tuple(frame.columns) != COLUMNS:
@@ -50,9 +51,15 @@ def read(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
-def aggregate(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> pd.DataFrame:
-    """Concatenate per-job tables into one, sorted by its keys."""
+def aggregate(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
+              rounds: int = 1) -> pd.DataFrame:
+    """Concatenate per-job tables into one, sorted by its keys. With feedback ``rounds``, the
+    ratio-0 measurements (made once, in round 1: a mix without generated images is the same in
+    every round) are every round's baseline, so they are repeated for each round."""
     frame = pd.concat([read(p) for p in paths], ignore_index=True)
+    baseline = frame[(frame["ratio"] == 0) & (frame["round"] == 1)]
+    frame = pd.concat([frame, *(baseline.assign(round=r) for r in range(2, int(rounds) + 1))],
+                      ignore_index=True)
     frame = frame.sort_values(list(COLUMNS[:-1]), kind="stable").reset_index(drop=True)
     write(frame, out)
     return frame

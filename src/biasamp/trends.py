@@ -1,6 +1,7 @@
 """The study's answer table: how each measurement moves with the contamination ratio.
 
-For every (dataset, generator, model, evalset, metric, group) of the metrics table:
+For every (dataset, generator, round, model, evalset, metric, group) of the metrics table (a
+study with feedback rounds has a trend over the ratio per round):
 
 - ``slope``: the least-squares slope of value against ratio over all (ratio, seed) points;
 - ``ci_low``, ``ci_high``: its confidence interval. Seeds are the replicates: the mixes of one
@@ -41,7 +42,7 @@ from biasamp.metrics import Direction
 
 log = logging.getLogger(__name__)
 
-KEYS = ("dataset", "generator", "model", "evalset", "metric", "group")
+KEYS = ("dataset", "generator", "round", "model", "evalset", "metric", "group")
 COLUMNS = (*KEYS, "direction", "slope", "ci_low", "ci_high", "n_points", "n_seeds", "interval",
            "prediction_accuracy", "verdict")
 BLIND_BELOW = 0.6  # prediction accuracy of an attribute under which a model is blind to it
@@ -130,12 +131,12 @@ def verdict(direction: Direction, low: float, high: float) -> str:
 def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float = 0.95,
            rests_on: dict[str, str] | None = None,
            blind_values: dict[str, float] | None = None) -> pd.DataFrame:
-    """One row per (dataset, generator, model, evalset, metric, group) of a metrics table;
+    """One row per (dataset, generator, round, model, evalset, metric, group) of a metrics table;
     ``rests_on``: metric -> the attribute whose predictions it rests on; ``blind_values``:
     metric -> its value for a model blind to that attribute (module docstring)."""
     rests_on, blind_values = rests_on or {}, blind_values or {}
     accuracy = table[table["metric"] == "prediction_accuracy"]
-    facets = ["dataset", "generator", "model", "evalset", "group"]
+    facets = ["dataset", "generator", "round", "model", "evalset", "group"]
     rows = []
     for key, points in table.groupby(list(KEYS), sort=True, dropna=False):
         record = dict(zip(KEYS, key, strict=True))
@@ -203,7 +204,8 @@ def read_trends(path) -> pd.DataFrame:
     numbers = ("slope", "ci_low", "ci_high", "prediction_accuracy")
     frame = read_csv(path, "trends table", REBUILD, keep_default_na=False,
                      na_values={c: ["", "nan", "NaN"] for c in numbers},
-                     dtype={**{k: str for k in KEYS}, **{c: float for c in numbers}})
+                     dtype={**{k: str for k in KEYS}, "round": int,
+                            **{c: float for c in numbers}})
     if tuple(frame.columns) != COLUMNS:
         raise InputFileError(f"{path}: a trends table has the columns {list(COLUMNS)}, this "
                              f"one {list(frame.columns)}; {REBUILD}")

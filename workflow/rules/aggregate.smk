@@ -14,6 +14,7 @@ rule aggregate:
     conda:
         ENV
     params:
+        rounds=config["rounds"],
         code=code("aggregate"),
     script:
         "../scripts/aggregate.py"

@@ -13,7 +13,16 @@ from biasamp.fingerprint import code_fingerprint
 from biasamp.generators import GENERATORS
 from biasamp.metrics import SUITES, study_metrics
 from biasamp.models import MODELS, writes_captions
-from biasamp.study import block_shards, factor_blocks, generation_plan, ratio_label
+from biasamp.study import (
+    ROUND_SEGMENT,
+    block_shards,
+    factor_blocks,
+    generation_plan,
+    ratio_label,
+    round_number,
+    round_segment,
+    study_rounds,
+)
 from biasamp.wordlists import VERSION as WORDLISTS_VERSION
 
 biasamp.export_to_jobs()
@@ -28,9 +37,12 @@ EVALSETS = ["test", *config["evaluation"]["sets"]]
 ENV = "../../envs/biasamp.yaml"
 DATA = "results/{dataset}/data"
 EVALSET = "results/evalsets/{evalset}"
-MIX = "results/{dataset}/mixes/{generator}/ratio~{ratio}/seed~{seed}"
-MODEL = "results/{dataset}/models/{generator}/ratio~{ratio}/seed~{seed}/{model}"
-EVALUATION = "results/{dataset}/evaluation/{generator}/ratio~{ratio}/seed~{seed}"
+# a chain: what one (dataset, generator, ratio, seed) makes in a feedback round; {round} is
+# empty in round 1 (a study without rounds keeps its paths) and /round~r later
+CHAIN = "{generator}{round}/ratio~{ratio}/seed~{seed}"
+MIX = f"results/{{dataset}}/mixes/{CHAIN}"
+MODEL = f"results/{{dataset}}/models/{CHAIN}/{{model}}"
+EVALUATION = f"results/{{dataset}}/evaluation/{CHAIN}"
 
 
 wildcard_constraints:
@@ -39,6 +51,7 @@ wildcard_constraints:
     model="|".join(config["models"]),
     evalset="|".join(EVALSETS),
     ratio=r"[01](\.[0-9]+)?",
+    round=ROUND_SEGMENT,
     seed=r"[0-9]+",
     shard=r"[0-9]+",
     block=r"[0-9]+",
@@ -226,6 +239,78 @@ IMAGE_FACTORS = "results/image_factors.parquet"
 IMAGE_FACTORS_SUMMARY = "results/image_factors.csv"
 
 
+# feedback rounds: what a chain's generator learnt, and the images it renders, in round >= 2
+ADAPTER = f"results/{{dataset}}/adapted/{CHAIN}"
+ROUND_SHARD = f"results/{{dataset}}/generated/{CHAIN}/shard-{{shard}}"
+ROUND_GENERATED = f"results/{{dataset}}/generated/{CHAIN}/manifest"
+
+
+def previous_mix(wildcards):
+    """The training mix a chain's generator adapts to: the chain's mix of the round before."""
+    number = round_number(wildcards.round)
+    if number < 2:
+        raise WorkflowError(
+            "round 1's generator is not adapted (it learns from the data)"
+        )
+    return f"{MIX}/manifest.parquet".format(
+        **{**wildcards, "round": round_segment(number - 1)}
+    )
+
+
+def adaptation_settings(wildcards):
+    """An adapt job's slice of the config: its generator's settings, but the shard count."""
+    return probe_generator_settings(wildcards)
+
+
+def chain_images(wildcards):
+    """Which images a chain's generate jobs render in a later round: those of its own mix."""
+    return generation_plan(
+        [float(wildcards.ratio)],
+        [int(wildcards.seed)],
+        withheld_possible=generator_kind(wildcards).may_withhold(
+            generator_settings(wildcards)
+        ),
+        mixing=config["mixing"],
+    )
+
+
+def round_shards(wildcards, ext="parquet"):
+    """A chain's generation shards in a later round (manifests, or archives)."""
+    return expand(
+        f"{ROUND_SHARD}.{ext}",
+        shard=range(generator_settings(wildcards)["shards"]),
+        **wildcards,
+    )
+
+
+def round_files():
+    """The adapted generators and generation shards of every later round's chains."""
+    chains = [
+        (dataset, name, settings, number, ratio, seed)
+        for number, ratios in study_rounds(config["rounds"], config["ratios"])[1:]
+        for dataset in config["datasets"]
+        for name, settings in config["generators"].items()
+        for ratio in ratios
+        for seed in config["seeds"]
+    ]
+    files = []
+    for dataset, name, settings, number, ratio, seed in chains:
+        keys = dict(
+            dataset=dataset,
+            generator=name,
+            round=round_segment(number),
+            ratio=ratio_label(ratio),
+            seed=seed,
+        )
+        files.append(ADAPTER.format(**keys))
+        files += [
+            f"{ROUND_SHARD}.{ext}".format(shard=k, **keys)
+            for k in range(settings["shards"])
+            for ext in ("parquet", "tar")
+        ]
+    return files
+
+
 def generation_shards(wildcards, ext="parquet"):
     """All of a generator's shards (manifests, or archives with ``ext="tar"``)."""
     return expand(
@@ -237,10 +322,13 @@ def generation_shards(wildcards, ext="parquet"):
 
 
 def generated_images(wildcards):
-    """The manifest of a generator's images a mix draws on, or none at ratio 0 (which uses no
-    generated image, so a baseline-only study generates nothing)."""
+    """The manifest of a generator's images a mix draws on (in a later feedback round, its
+    chain's), or none at ratio 0 (which uses no generated image, so a baseline-only study
+    generates nothing)."""
     if float(wildcards.ratio) == 0:
         return []
+    if wildcards.round:
+        return f"{ROUND_GENERATED}.parquet".format(**wildcards)
     return GENERATED.format(dataset=wildcards.dataset, generator=wildcards.generator)
 
 
@@ -310,15 +398,22 @@ def probe_files():
 
 
 def study_grid(pattern):
-    return expand(
-        pattern,
-        dataset=config["datasets"],
-        generator=config["generators"],
-        ratio=RATIOS,
-        seed=config["seeds"],
-        model=config["models"],
-        evalset=EVALSETS,
-    )
+    """``pattern`` over the study's grid: every round's chains (round 1 with every ratio,
+    later rounds with the nonzero ones), models and evaluation sets."""
+    return [
+        path
+        for number, ratios in study_rounds(config["rounds"], config["ratios"])
+        for path in expand(
+            pattern,
+            dataset=config["datasets"],
+            generator=config["generators"],
+            round=round_segment(number),
+            ratio=[ratio_label(r) for r in ratios],
+            seed=config["seeds"],
+            model=config["models"],
+            evalset=EVALSETS,
+        )
+    ]
 
 
 def measurement_tables():
@@ -362,6 +457,7 @@ def study_files():
         set(
             datasets
             + shards
+            + round_files()
             + study_grid(f"{MIX}/manifest.parquet")
             + study_grid(f"{MODEL}/model.pt")
             + captions
@@ -425,6 +521,7 @@ def measurement_keys(wildcards):
     return {
         "dataset": wildcards.dataset,
         "generator": wildcards.generator,
+        "round": round_number(wildcards.round),
         "ratio": float(wildcards.ratio),
         "seed": int(wildcards.seed),
         "model": wildcards.get("model", ""),

@@ -7,7 +7,7 @@ rule mix:
     output:
         manifest=f"{MIX}/manifest.parquet",
     log:
-        "results/logs/mix/{dataset}/{generator}/ratio~{ratio}/seed~{seed}.log",
+        f"results/logs/mix/{{dataset}}/{CHAIN}.log",
     conda:
         ENV
     params:

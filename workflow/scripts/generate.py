@@ -17,4 +17,5 @@ generate_shard(
     out_manifest=snakemake.output.manifest,
     out_archive=snakemake.output.archive,
     plan=snakemake.params.plan,
+    adapter=snakemake.input.get("adapter"),
 )

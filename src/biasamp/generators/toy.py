@@ -29,11 +29,18 @@ parsed: ``phrases`` are keyed by the toy world's genders).
 ``colour_shift`` casts a colour over the whole image (generated images' colour and luminance
 statistics differ from photographs'; off by default).
 Skin tone follows the data's share. Every attribute rendered is recorded.
+
+Feedback rounds (``rounds``): the toy generator adapts to a training mix by re-estimating
+P(gender | activity) and the skin-tone share from it (:meth:`ToyGenerator.adapt`), and then
+renders with its failures applied again. :func:`feedback_majority` gives the majority share a
+mix is expected to reach after r rounds.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,6 +84,9 @@ SCHEMA = {
 }
 
 
+ADAPTER_FILE = "generator.json"
+
+
 def amplified(p: float, gamma: float) -> float:
     """P(render majority gender) = p^γ / (p^γ + (1-p)^γ).
 
@@ -100,14 +110,69 @@ def majority_shares(reference: pd.DataFrame) -> dict[str, tuple[str, float]]:
     return shares
 
 
+def feedback_majority(p: float, neutral: float, ratio: float, rounds: int,
+                      settings: dict) -> float:
+    """The majority gender's expected share among an activity's images in round ``rounds``'s
+    mix, for a toy generator with ``settings`` that each round re-estimates its P(majority |
+    activity) from the previous round's mix (round 1's generator learns from the real data).
+
+    ``p``: the majority's share among the activity's real images; ``neutral``: the share of
+    their captions that name no gender; ``ratio``: the generated share of a mix. Its generated
+    images are neutral prompts, rendered majority with probability (1 − d)·a(q) + d/2 (a: the
+    γ-amplification of the share q it learnt, d: ``debias``), and named ones, majority with
+    probability p + (1 − p)·o(1 − d) (o: ``stereotype_override``). So
+
+        q_r = (1 − ρ)·p + ρ·[(1 − n)(p + (1 − p)·o(1 − d)) + n·((1 − d)·a(q_{r−1}) + d/2)],
+
+    from q_0 = p. With γ = 1 it is linear, q_r = A + B·q_{r−1} with B = ρ·n·(1 − d): the
+    share approaches the fixed point q* = A / (1 − B) geometrically, q_r = q* + B^r (p − q*).
+    (The expectation: a mix draws which captions are replaced, and the renders are random.)
+
+    >>> s = {"amplification": 1.0, "stereotype_override": 0.0, "debias": 0.0}
+    >>> feedback_majority(0.7, 0.5, 0.5, 3, s)  # a faithful generator keeps the share
+    0.7
+    >>> s = {**s, "stereotype_override": 1.0}  # named minority always lost: q* = 0.9
+    >>> round(feedback_majority(0.7, 0.5, 1.0, 1, s), 4), round(feedback_majority(
+    ...     0.7, 0.5, 1.0, 60, s), 4)
+    (0.85, 1.0)
+    """
+    gamma, debias = settings["amplification"], settings["debias"]
+    override = settings["stereotype_override"] * (1 - debias)
+    named = p + (1 - p) * override
+    q = p
+    for _ in range(rounds):
+        rendered = (1 - debias) * amplified(q, gamma) + debias / 2
+        q = (1 - ratio) * p + ratio * ((1 - neutral) * named + neutral * rendered)
+    return q
+
+
 # it parses toy-world captions and mimics the world's statistics (activity, majority gender)
 @GENERATORS.register("toy", schema=SCHEMA, datasets=("toy",))
 class ToyGenerator:
-    def __init__(self, settings: dict, reference: pd.DataFrame):
+    def __init__(self, settings: dict, reference: pd.DataFrame, adapter: str | None = None):
+        """``adapter``: the folder :meth:`adapt` wrote for a later feedback round; the
+        generator then mimics what it learnt there, not ``reference``."""
         self.settings = settings
+        if adapter is not None:
+            learnt = json.loads((Path(adapter) / ADAPTER_FILE).read_text())
+            self.majority = {a: (g, float(share)) for a, (g, share) in
+                             learnt["majority"].items()}
+            self.dark_share = float(learnt["dark_share"])
+            return
         self.majority = majority_shares(reference)
         skins = reference["skin"].dropna()
         self.dark_share = float((skins == "dark").mean()) if len(skins) else 0.5
+
+    @staticmethod
+    def adapt(settings: dict, mix: pd.DataFrame, out: Path, seed: int) -> None:
+        """Learn from a training mix (feedback rounds): its per-activity majority gender and
+        share, and its dark-skin share (generated images count with the attributes they were
+        rendered with), into ``out``/generator.json."""
+        skins = mix["skin"].dropna()
+        learnt = {"majority": {a: list(v) for a, v in majority_shares(mix).items()},
+                  "dark_share": float((skins == "dark").mean()) if len(skins) else 0.5,
+                  "images": len(mix)}
+        (out / ADAPTER_FILE).write_text(json.dumps(learnt, indent=1, sort_keys=True))
 
     @staticmethod
     def may_withhold(settings: dict) -> bool:
