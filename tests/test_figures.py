@@ -26,8 +26,8 @@ def table(metric="maxskew@10", groups=("gender:female", "gender:male")):
     for ratio in (0.0, 0.5, 1.0):
         for seed in (0, 1, 2):
             for group, value in ((groups[0], ratio + seed / 10), (groups[1], 1 - ratio)):
-                rows.append({"dataset": "toy", "generator": "g", "ratio": ratio, "seed": seed,
-                             "model": "clip", "evalset": "test", "metric": metric,
+                rows.append({"dataset": "toy", "generator": "g", "round": 1, "ratio": ratio,
+                             "seed": seed, "model": "clip", "evalset": "test", "metric": metric,
                              "group": group, "value": value})
     return pd.DataFrame(rows)
 
@@ -165,3 +165,45 @@ def test_the_image_factor_gaps_are_drawn_with_their_welch_intervals():
     violins = FIGURES.get("image_factors").draw(images, summary, [], 95, style())
     assert len(violins.axes) >= 4  # a row per factor (one attribute: gender)
     assert "faces 100% → 100%" in violins.axes[0].get_xticklabels()[0].get_text()
+
+
+def round_table():
+    """Rounds 1–3 of ratios 0 and 0.5, 3 seeds: at ratio 0.5, value = round / 10 + seed / 100
+    (rising with the round); ratio 0 (no generated image) stays at 0."""
+    rows = []
+    for number in (1, 2, 3):
+        for ratio in (0.0, 0.5):
+            for seed in (0, 1, 2):
+                value = 0.0 if ratio == 0 else number / 10 + seed / 100
+                rows.append({"dataset": "toy", "generator": "g", "round": number,
+                             "ratio": ratio, "seed": seed, "model": "clip", "evalset": "test",
+                             "metric": "maxskew@10", "group": "gender", "value": value})
+    return pd.DataFrame(rows)
+
+
+def test_the_rounds_figure_exists_with_rounds_and_draws_each_ratio_over_the_rounds():
+    metrics = [Metric("maxskew@10", Direction.BIAS)]
+    assert "rounds" not in {stem for _, stem, _ in figure_plan(metrics)}
+    assert "rounds" in {stem for _, stem, _ in figure_plan(metrics, rounds=True)}
+    rows = round_table()
+    figure = FIGURES.get("metric_vs_round").draw(rows, trend_table(rows, {}), ["maxskew@10"],
+                                                  95, style())
+    (axes,) = [a for a in figure.axes if a.get_visible() and a.get_title()]
+    assert axes.get_title() == "maxskew@10 · gender\ng"
+    (line,) = axes.get_lines()  # ratio 0 is the same in every round: not drawn
+    np.testing.assert_allclose(line.get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(line.get_ydata(), [0.11, 0.21, 0.31])  # mean over seeds
+    (band,) = axes.collections
+    at_two = band.get_paths()[0].vertices
+    at_two = at_two[np.isclose(at_two[:, 0], 2), 1]
+    half = T_975_2 * 0.01 / math.sqrt(3)  # seeds' sd 0.01
+    assert sorted(at_two)[0] == pytest.approx(0.21 - half)
+    assert sorted(at_two)[-1] == pytest.approx(0.21 + half)
+
+
+def test_other_figures_draw_each_later_round_as_a_line_of_its_own():
+    from biasamp.plot import with_rounds
+
+    rows = with_rounds(round_table())
+    assert set(rows["generator"]) == {"g", "g · round 2", "g · round 3"}
+    assert set(with_rounds(table())["generator"]) == {"g"}  # one round: as it is

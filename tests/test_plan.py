@@ -22,16 +22,19 @@ def study(tmp_path):
 
 
 @pytest.mark.workflow
-@pytest.mark.parametrize("baseline_only", [False, True])
-def test_job_counts_are_those_snakemake_plans(tmp_path, baseline_only):
+@pytest.mark.parametrize("design", ["one round", "baseline only", "three rounds"])
+def test_job_counts_are_those_snakemake_plans(tmp_path, design):
     config = study(tmp_path)
-    if baseline_only:  # ratio 0 alone generates nothing
+    if design == "baseline only":  # ratio 0 alone generates nothing
         config["ratios"] = [0]
+    if design == "three rounds":
+        config["rounds"] = 3
     (tmp_path / "run").mkdir()
     workdir = copy_workflow(tmp_path / "run", config)
     planned = planned_jobs(snakemake(workdir, "-n"))
     assert job_counts(validate_config(config)) == planned
-    assert ("generate" in planned) != baseline_only
+    assert ("generate" in planned) != (design == "baseline only")
+    assert ("adapt" in planned) == (design == "three rounds")
 
 
 def hand_study():
@@ -86,6 +89,26 @@ def test_append_mixes_generate_and_train_on_more_images():
     assert stages["generate"].work == 60 + 35
     assert stages["image factors"].work == 2 * 60
     assert stages["train"].work == 2 * 2 * (1 * 32 + 3 * 32)  # seeds × epochs × (r=0, r=0.5)
+
+
+def test_feedback_rounds_adapt_rerender_and_retrain_each_chain():
+    config = hand_study()
+    config["rounds"] = 3
+    stages = {s.name: s for s in plan(config, images={"geo": 7}, results="/nonexistent",
+                                      rates={"adapt:sd": 10.0})}
+    chains = 2 * 1 * 2  # later rounds × nonzero ratios × seeds
+    union = set(replaced_positions(60, 0.5, 0)[0]) | set(replaced_positions(60, 0.5, 1)[0])
+    # round 1's shards, gather and probe; then each chain's 4 shards and its gather
+    assert stages["generate"].jobs == 4 + 1 + 1 + chains * (4 + 1)
+    # each chain renders the 30 images its ratio-0.5 mix replaces, again in every round
+    assert stages["generate"].work == len(union) + 35 + chains * 30
+    adapt = stages["adapt (feedback rounds)"]
+    assert (adapt.jobs, adapt.work) == (chains, chains * 1000 * 4)  # default steps × batch
+    assert adapt.gpu_hours == pytest.approx(chains * 4000 / 10 / 3600)
+    runs = 2 * 2 + chains  # round 1's ratios × seeds, and the chains
+    assert stages["mix"].jobs == 2 * runs
+    assert (stages["train"].jobs, stages["train"].work) == (runs, runs * 2 * 32)
+    assert stages["evaluate"].work == runs * 42
 
 
 def test_rates_given_replace_the_reference_points():

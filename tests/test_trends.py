@@ -42,7 +42,7 @@ def test_too_few_points_give_no_interval():
 
 def table(effect, seeds=5, noise=0.02, metric="maxskew@10", seed=0):
     rng = np.random.default_rng(seed)
-    rows = [{"dataset": "toy", "generator": "g", "ratio": r, "seed": s, "model": "clip",
+    rows = [{"dataset": "toy", "generator": "g", "round": 1, "ratio": r, "seed": s, "model": "clip",
              "evalset": "test", "metric": metric, "group": "gender",
              "value": 0.3 + effect * r + rng.normal(0, noise)}
             for s in range(seeds) for r in RATIOS]

@@ -91,6 +91,13 @@ def job_counts(config: dict) -> dict[str, int]:
     counts["image_factors"] = len(datasets) * sum(  # one per block of generation shards
         factor_blocks(g["shards"]) for g in generators.values()) if generating else 0
     counts["image_factor_tables"] = 1 if generating else 0
+    # feedback rounds: a chain per (dataset, generator, nonzero ratio, seed) in each later round
+    chains = len(datasets) * len(generators) * len([r for r in config["ratios"] if r > 0]) \
+        * len(config["seeds"]) * (config["rounds"] - 1)
+    counts["adapt"] = counts["gather_round"] = chains
+    counts["generate_round"] = chains // max(1, len(generators)) * sum(
+        g["shards"] for g in generators.values())
+    mixes += chains
     counts["mix"] = counts["evaluate_mix"] = mixes
     counts["train"] = mixes * len(models)
     counts["caption"] = mixes * evalsets * sum(map(writes_captions, models.values()))
@@ -204,7 +211,11 @@ def plan(config: dict, images: dict[str, int] | None = None,
 
     # its shards, the job gathering their manifests, and the detectability probe's images
     generate = Stage("generate", sum(counts.get(r, 0) for r in (
-        "generate", "gather_generated", "generate_probe")), unit="images")
+        "generate", "gather_generated", "generate_probe", "generate_round", "gather_round")),
+        unit="images")
+    adapt = Stage("adapt (feedback rounds)", counts.get("adapt", 0), unit="samples")
+    later = config["rounds"] - 1
+    nonzero = [r for r in ratios if r > 0]
     factors = Stage("image factors", counts.get("image_factors", 0)
                     + counts.get("image_factor_tables", 0), unit="images", small=True)
     for dataset, (split, _) in sizes.items():
@@ -216,7 +227,26 @@ def plan(config: dict, images: dict[str, int] | None = None,
                 ratios, seeds, kind.may_withhold(settings), config["mixing"]))
             probe = min(config["evaluation"]["detectability_images"], split["test"]) \
                 if counts.get("generate_probe") else 0
-            n = len(positions) + probe
+            # each later round renders every chain's own images again, with its adapted model
+            rerendered = later * sum(len(planned_items(split["train"], generation_plan(
+                [r], [seed], kind.may_withhold(settings), config["mixing"]))[0])
+                for r in nonzero for seed in seeds)
+            n = len(positions) + probe + rerendered
+            if later and nonzero:
+                samples = settings["adaptation"]["steps"] * settings["adaptation"]["batch_size"] \
+                    if "adaptation" in settings else 0
+                chains = later * len(nonzero) * len(seeds)
+                adapt.work += chains * samples
+                rate, note = (None, "on the CPU") if settings["gpus"] == 0 else _rate(
+                    rates, "adapt", name, None, "")
+                hours = 0.0 if settings["gpus"] == 0 else _hours(chains * samples, rate)
+                adapt.gpu_hours = _sum(adapt.gpu_hours, hours)
+                adapt.notes.append(
+                    f"{dataset}/{name}: {chains:,} chains" + (
+                        f", {samples:,} samples each {note}" if samples else
+                        " (re-estimated from each mix in seconds)"))
+                generate.notes.append(f"{dataset}/{name}: {rerendered:,} of its images in "
+                                      f"{later} later round(s)")
             generate.work += n
             # each generated image and its prompt's image
             factors.work += len(positions) + len(set(positions.tolist()))
@@ -244,6 +274,8 @@ def plan(config: dict, images: dict[str, int] | None = None,
             generate.gpu_hours = _sum(generate.gpu_hours, hours)
             generate.notes.append(f"{dataset}/{name}: {what} {note}")
     stages.append(generate)
+    if adapt.jobs:
+        stages.append(adapt)
     if factors.jobs:
         stages.append(factors)
     stages.append(Stage("mix", counts["mix"] + counts["evaluate_mix"], small=True))
@@ -251,7 +283,7 @@ def plan(config: dict, images: dict[str, int] | None = None,
     train = Stage("train", counts["train"], unit="samples")
     caption = Stage("caption", counts.get("caption", 0), unit="images", small=True)
     evaluate = Stage("evaluate", counts["evaluate"], unit="images", small=True)
-    runs = len(config["ratios"]) * len(config["seeds"]) * len(config["generators"])
+    runs = (len(ratios) + later * len(nonzero)) * len(seeds) * len(config["generators"])
     per_ratio = len(config["seeds"]) * len(config["generators"])
     evaluated = sum(s["test"] for s, _ in set_sizes.values())
     for name, settings in config["models"].items():
@@ -261,7 +293,7 @@ def plan(config: dict, images: dict[str, int] | None = None,
             per_step = settings["batch_size"] * processes
             samples = per_ratio * settings["epochs"] * sum(
                 mix_size(split["train"], r, config["mixing"]) // per_step * per_step
-                for r in config["ratios"])
+                for r in [*ratios, *later * nonzero])
             eval_images = runs * (split["test"] + evaluated)
             train.work += samples
             evaluate.work += eval_images
@@ -356,9 +388,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="images of a split of a dataset or evaluation set (without SPLIT: "
                              "a dataset's training split, an evaluation set's test images)")
     parser.add_argument("--rate", action="append", default=[], metavar="STAGE:ENTRY=N",
-                        help="per-GPU throughput of a generator (generate:NAME, images/s) or "
-                             "a model (train:NAME samples/s, evaluate:NAME and caption:NAME "
-                             "images/s), e.g. from benchmarks/")
+                        help="per-GPU throughput of a generator (generate:NAME, images/s; "
+                             "adapt:NAME, samples/s in feedback rounds) or a model "
+                             "(train:NAME samples/s, evaluate:NAME and caption:NAME images/s), "
+                             "e.g. from benchmarks/")
     parser.add_argument("--image-bytes", type=float,
                         help="bytes per generated image (default: estimated for PNG)")
     parser.add_argument("--results", default="results",

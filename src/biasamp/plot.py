@@ -27,10 +27,11 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
     from biasamp.figures import FIGURES, Style, figure_metadata, study_colours
     from biasamp.trends import read_trends
 
-    table, trends = with_rounds(tables.read(metrics_csv)), with_rounds(read_trends(trends_csv))
+    table, trends = tables.read(metrics_csv), read_trends(trends_csv)
+    drawn = {False: (with_rounds(table), with_rounds(trends)), True: (table, trends)}
     images, summary = (None, None) if factors is None else (
         pd.read_parquet(factors[0]), read_summary(factors[1]))
-    labels = [*table["group"].replace("", "all"), *table["generator"]]
+    labels = [*table["group"].replace("", "all"), *drawn[False][0]["generator"]]
     style = Style(study_colours(labels), metric_info or {})
     for name, stem, metrics in plan:
         entry = FIGURES.get(name)
@@ -39,8 +40,9 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
                 raise ValueError(f"figure {name} draws the image factors; give plot_all them")
             figure = entry.draw(images, summary, list(metrics), interval, style)
         else:
-            figure = entry.draw(table[table["metric"].isin(metrics)],
-                                trends[trends["metric"].isin(metrics)],
+            rows, lines = drawn[entry.rounds]
+            figure = entry.draw(rows[rows["metric"].isin(metrics)],
+                                lines[lines["metric"].isin(metrics)],
                                 list(metrics), interval, style)
         for out in (o for o in outputs if Path(o).stem == stem):
             Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -85,8 +85,8 @@ def test_a_set_without_captions_gets_the_caption_free_measures(tmp_path, random_
     labels = write_tree(tmp_path, FAIRFACE, "label_val.csv")
     prepare(entry("fairface", labels=str(labels)), str(tmp_path / "m.parquet"))
     evaluation = evaluation_settings(recall_k=[1], bias_k=2, batch_size=2)
-    keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip",
-            "evalset": "faces"}
+    keys = {"dataset": "toy", "generator": "g", "round": 1, "ratio": 0.5, "seed": 0,
+            "model": "clip", "evalset": "faces"}
     evaluate_model({"kind": "clip"}, str(random_clip), str(tmp_path / "m.parquet"), evaluation,
                    keys, str(tmp_path / "faces.csv"))
     table = tables.read(tmp_path / "faces.csv")

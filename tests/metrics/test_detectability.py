@@ -97,8 +97,8 @@ def probe_auc(default_clip, name, generator):
     generate_probe(settings, name, str(root / "manifest.parquet"), 500, 0, str(probe),
                    str(probe.with_suffix(".tar")))
     evaluation = {k: v for k, v in config["evaluation"].items() if k != "sets"}
-    keys = {"dataset": "toy", "generator": name, "ratio": 0.0, "seed": 0, "model": "clip",
-            "evalset": "test"}
+    keys = {"dataset": "toy", "generator": name, "round": 1, "ratio": 0.0, "seed": 0,
+            "model": "clip", "evalset": "test"}
     frame = evaluate_model(config["models"]["clip"], str(root / "clip.pt"),
                            str(root / "manifest.parquet"), evaluation, keys,
                            str(root / f"{name}.csv"), probe_manifest=str(probe))

@@ -245,8 +245,8 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
     from biasamp.tables import measurements, write
     from biasamp.trends import write_trends
 
-    keys = {"dataset": "toy", "generator": "g", "ratio": 0.5, "seed": 0, "model": "clip",
-            "evalset": "test"}
+    keys = {"dataset": "toy", "generator": "g", "round": 1, "ratio": 0.5, "seed": 0,
+            "model": "clip", "evalset": "test"}
     write(measurements(keys, [("recall@1", "", 0.25), ("biasamp", "gender", float("nan"))]),
           tmp_path / "metrics.csv")
     outputs = [str(tmp_path / f"{name}.png") for name in ("recall_at_1", "ndkl_at_10", "biasamp")]

@@ -191,7 +191,9 @@ METRIC_RESTS_ON = {m.name: m.rests_on for m in STUDY_METRICS if m.rests_on}
 METRIC_BLIND_VALUES = {
     m.name: m.blind_value for m in STUDY_METRICS if m.blind_value is not None
 }
-FIGURE_PLAN = figure_plan(STUDY_METRICS, image_factors=GENERATES)
+FIGURE_PLAN = figure_plan(
+    STUDY_METRICS, image_factors=GENERATES, rounds=config["rounds"] > 1
+)
 # what the figures say about each metric: which way is worse, and values with a meaning
 METRIC_INFO = {
     m.name: {

@@ -14,7 +14,10 @@ An entry is ``@FIGURES.register(name, outputs=..., category=...)`` on a function
 - ``table``: ``metrics`` (the default: the above), or ``image_factors`` for figures of the
   images themselves (:mod:`biasamp.image_factors`): ``draw`` then gets every image's factors
   (``results/image_factors.parquet``) as ``rows`` and the summary (``image_factors.csv``) as
-  ``trends``, and the figure exists only in studies that generate images.
+  ``trends``, and the figure exists only in studies that generate images;
+- ``rounds``: the figure exists only in studies with feedback rounds (``rounds`` > 1). Other
+  figures draw each later round as a generator of its own (``generator · round r``); these get
+  the table as it is, with its ``round`` column.
 
 The plot rule's outputs are derived from this registry: a new figure is one module.
 """
@@ -75,6 +78,7 @@ class Figure:
     outputs: Callable[[list], list[tuple[str, list[str]]]]
     category: str = "Metrics against the contamination ratio"
     table: str = "metrics"  # or "image_factors"
+    rounds: bool = False  # only in studies with feedback rounds
 
     def __post_init__(self):
         if self.table not in ("metrics", "image_factors"):
@@ -106,12 +110,14 @@ def figure_stem(metric: str) -> str:
     return metric.replace("@", "_at_")
 
 
-def figure_plan(metrics: list, image_factors: bool = False) -> list[tuple[str, str, list[str]]]:
+def figure_plan(metrics: list, image_factors: bool = False,
+                rounds: bool = False) -> list[tuple[str, str, list[str]]]:
     """``(figure, stem, metric names)`` of every file the registered figures make for a study
     whose table can hold ``metrics`` (and that measures image factors, where it generates
-    images); stems are unique."""
+    images; that has feedback ``rounds``); stems are unique."""
     plan = [(figure.name, stem, names) for figure in FIGURES
-            if image_factors or figure.table != "image_factors"
+            if (image_factors or figure.table != "image_factors")
+            and (rounds or not figure.rounds)
             for stem, names in figure.outputs(metrics)]
     stems = [stem for _, stem, _ in plan]
     clashes = sorted({s for s in stems if stems.count(s) > 1})
