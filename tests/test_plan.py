@@ -156,3 +156,10 @@ def test_the_design_configs_plan_without_their_data(capsys):
     out = capsys.readouterr().out
     # the latent correction over 10 of 50 steps and SEGA with two phrases cost more per image
     assert "×1.2 for its intervention" in out and "×2 for its intervention" in out
+    for name in ("toy-rounds", "coco-rounds"):
+        assert main([f"config/designs/{name}.yaml"]) == 0
+        rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()
+                if line.startswith(("adapt (feedback rounds) ", "total "))}
+        # 2 later rounds × (4 nonzero ratios × 3 seeds: toy; 2 × 3: COCO) chains
+        assert rows["adapt"][3] == {"toy-rounds": "24", "coco-rounds": "12"}[name]
+        assert rows["total"][1] == {"toy-rounds": "382", "coco-rounds": "1680"}[name]

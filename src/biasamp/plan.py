@@ -213,7 +213,7 @@ def plan(config: dict, images: dict[str, int] | None = None,
     generate = Stage("generate", sum(counts.get(r, 0) for r in (
         "generate", "gather_generated", "generate_probe", "generate_round", "gather_round")),
         unit="images")
-    adapt = Stage("adapt (feedback rounds)", counts.get("adapt", 0), unit="samples")
+    adapt = Stage("adapt (feedback rounds)", counts.get("adapt", 0), unit="samples", small=True)
     later = config["rounds"] - 1
     nonzero = [r for r in ratios if r > 0]
     factors = Stage("image factors", counts.get("image_factors", 0)
@@ -275,6 +275,7 @@ def plan(config: dict, images: dict[str, int] | None = None,
             generate.notes.append(f"{dataset}/{name}: {what} {note}")
     stages.append(generate)
     if adapt.jobs:
+        adapt.unit = "samples" if adapt.work else ""
         stages.append(adapt)
     if factors.jobs:
         stages.append(factors)
