@@ -161,6 +161,10 @@ def compatibility_problems(config: dict) -> list[str]:
                 f"config key 'rounds': feedback rounds adapt each generator to the previous "
                 f"round's mix, and generator '{name}' (kind {generator['kind']}) cannot be "
                 f"adapted; use rounds: 1, or a kind that adapts (toy, diffusers)")
+    if config["rounds"] > 1 and max(config["ratios"]) == 0:
+        problems.append("config key 'rounds': feedback rounds feed generated images back to "
+                        "the generators, and with ratios [0] no mix holds any; add a ratio "
+                        "above 0, or use rounds: 1")
     for dataset, settings in config["datasets"].items():
         size = DATASETS.get(settings["kind"]).train_size
         if size is None:

@@ -163,3 +163,29 @@ def test_lora_adaptation_is_deterministic(lora):
     first, second = (load_file(Path(a) / LORA_FILE) for a in adapters)
     assert first.keys() == second.keys() and len(first) > 0
     assert all((first[k] == second[k]).all() for k in first)
+
+
+def test_rounds_need_generators_that_adapt():
+    """A generator kind without ``adapt`` (a user's own, written before rounds) is named."""
+    import copy
+
+    from helpers import TINY_STUDY
+
+    from biasamp.config import ConfigError, validate_config
+    from biasamp.generators import GENERATORS
+    from biasamp.generators.toy import SCHEMA
+
+    class Fixed:  # renders, but cannot learn from a mix (no adapt)
+        def __init__(self, settings, reference):
+            self.settings = settings
+
+    GENERATORS.register("fixed-toy", schema=SCHEMA, datasets=("toy",))(Fixed)
+    try:
+        config = copy.deepcopy(TINY_STUDY)
+        config.update(rounds=2)
+        config["generators"]["toy-amplify"]["kind"] = "fixed-toy"
+        with pytest.raises(ConfigError, match="generator 'toy-amplify' .kind fixed-toy. cannot "
+                                              "be adapted"):
+            validate_config(config)
+    finally:
+        GENERATORS._entries.pop("fixed-toy")

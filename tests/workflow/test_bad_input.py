@@ -40,6 +40,10 @@ BAD_CONFIGS = {
     "ratio 1 of an append study": (lambda c: c.update(mixing="append", ratios=[0, 0.5, 1]),
                                    "config key 'ratios.2': with mixing: append"),
     "unknown mixing mode": (lambda c: c.update(mixing="swap"), "config key 'mixing'"),
+    "zero rounds": (lambda c: c.update(rounds=0), "config key 'rounds'"),
+    "feedback rounds of a baseline-only study": (
+        lambda c: c.update(rounds=2, ratios=[0]),
+        "config key 'rounds': feedback rounds feed generated images back"),
     "unknown generator kind": (lambda c: c["generators"]["toy-amplify"].update(kind="dalle"),
                                "config key 'generators.toy-amplify.kind': unknown generator"),
     "negative seed": (lambda c: c.update(seeds=[0, -1]), "config key 'seeds.1'"),
