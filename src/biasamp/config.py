@@ -120,7 +120,7 @@ def validate_config(config: dict, check_files: bool = True) -> dict:
             missing += _entry_problems(section, name, entry, registry, check_files)
     missing += compatibility_problems(config)
     if check_files:
-        missing += tool_problems(config)
+        missing += tool_problems(config) + adaptation_problems(config)
     if missing:
         raise ConfigError("\n".join(missing))
     for i, ratio in enumerate(config["ratios"]):
@@ -155,8 +155,7 @@ def compatibility_problems(config: dict) -> list[str]:
                     f"renders captions of {' or '.join(allowed)} datasets only, and dataset "
                     f"'{dataset}' is of kind {settings['kind']}; use another generator kind "
                     f"(e.g. diffusers) or another dataset")
-        if config["rounds"] > 1 and not hasattr(GENERATORS.get(generator["kind"]).implementation,
-                                                 "adapt"):
+        if config["rounds"] > 1 and GENERATORS.get(generator["kind"]).adapter is None:
             problems.append(
                 f"config key 'rounds': feedback rounds adapt each generator to the previous "
                 f"round's mix, and generator '{name}' (kind {generator['kind']}) cannot be "
@@ -176,6 +175,22 @@ def compatibility_problems(config: dict) -> list[str]:
                     f"config key 'models.{name}.batch_size': a batch of {model['batch_size']} "
                     f"per process × {processes} process(es) is more than the "
                     f"{size(settings)} training images of dataset '{dataset}'; lower it")
+    return problems
+
+
+def adaptation_problems(config: dict) -> list[str]:
+    """Generators of a study with feedback rounds whose kind cannot adapt what they load (e.g.
+    a diffusers pipeline that is not Stable Diffusion 1.x/2.x): said before round 1 runs."""
+    import importlib
+
+    if config["rounds"] < 2:
+        return []
+    problems = []
+    for name, generator in config["generators"].items():
+        adapter = GENERATORS.get(generator["kind"]).adapter
+        check = getattr(importlib.import_module(adapter), "problems", None) if adapter else None
+        problems += [f"config key 'generators.{name}.model': {message}"
+                     for message in (check(generator) if check else [])]
     return problems
 
 

@@ -10,6 +10,7 @@ layout, batch size or device.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -47,13 +48,14 @@ def generate_shard(
 
 def adapt(settings: dict, mix_manifest: str, out: str, seed: int) -> None:
     """A feedback round's adaptation: the generator learns from the previous round's training
-    mix (its kind's ``adapt``), into the folder ``out`` (written whole or not at all)."""
-    kind = GENERATORS.get(settings["kind"]).implementation
+    mix (the ``adapt`` of its kind's ``adapter`` module), into the folder ``out`` (written
+    whole or not at all)."""
+    adapter = importlib.import_module(GENERATORS.get(settings["kind"]).adapter)
     mixed = manifest.read(mix_manifest)
     log.info("adapting a %s generator to %s (%d images, %d generated)", settings["kind"],
              mix_manifest, len(mixed), int((mixed["source"] == "generated").sum()))
     with atomic_dir(out) as tmp:
-        kind.adapt(settings, mixed, Path(tmp), seed)
+        adapter.adapt(settings, mixed, Path(tmp), seed)
 
 
 def image_identity(generator_name: str, source_id: str, variant: int, seed: int) -> tuple:

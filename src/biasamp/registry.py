@@ -41,6 +41,11 @@ class Kind:
     captions: bool = True
     # generator kinds: the dataset kinds whose captions it can render (None: any)
     datasets: tuple[str, ...] | None = None
+    # generator kinds: the module whose ``adapt(settings, mix, out, seed)`` adapts the kind to
+    # a training mix in feedback rounds (None: it cannot be adapted), and may define
+    # ``problems(settings) -> [message]`` for entries it cannot adapt. A module of its own
+    # where adapting is heavy code: editing it then reruns no round-1 generation
+    adapter: str | None = None
 
     @property
     def module(self) -> str:

@@ -129,12 +129,14 @@ def mean_loss(pipeline, settings, mix):
     """The denoising loss on ``mix``, on the same draws of images, noise and timesteps each
     call (none of them the training draws)."""
     import torch
+    from diffusers import DDPMScheduler
 
-    from biasamp.generators.diffusion import MixBatches, denoising_loss
+    from biasamp.generators.lora import MixBatches, denoising_loss
 
     batches = MixBatches(settings, mix, 123, "cpu")
+    schedule = DDPMScheduler.from_config(pipeline.scheduler.config)
     with torch.no_grad():
-        return float(np.mean([float(denoising_loss(pipeline, *batches.next(8)))
+        return float(np.mean([float(denoising_loss(pipeline, schedule, *batches.next(8)))
                               for _ in range(6)]))
 
 
@@ -189,3 +191,28 @@ def test_rounds_need_generators_that_adapt():
             validate_config(config)
     finally:
         GENERATORS._entries.pop("fixed-toy")
+
+
+def test_rounds_refuse_a_pipeline_lora_adaptation_does_not_fit(tiny_pipeline, tmp_path):
+    """Only Stable Diffusion 1.x/2.x pipelines are adapted: another class is named before
+    round 1 runs, not when round 2 fails."""
+    import copy
+    import json
+
+    from helpers import TINY_STUDY
+
+    from biasamp.config import ConfigError, validate_config
+
+    model = tmp_path / "sdxl"
+    shutil.copytree(tiny_pipeline, model)
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps(
+        {**index, "_class_name": "StableDiffusionXLPipeline"}))
+    config = copy.deepcopy(TINY_STUDY)
+    config["generators"] = {"sd": {"kind": "diffusers", "model": str(model), "gpus": 0}}
+    validate_config(copy.deepcopy(config))  # one round: fine
+    config["rounds"] = 2
+    with pytest.raises(ConfigError, match="'generators.sd.model': feedback rounds fine-tune a "
+                                          "StableDiffusionPipeline .* is a "
+                                          "StableDiffusionXLPipeline"):
+        validate_config(config)

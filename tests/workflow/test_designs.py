@@ -9,6 +9,7 @@ import yaml
 from helpers import copy_workflow, planned_jobs, snakemake, tiny_study
 
 from biasamp import manifest, tables
+from biasamp.generators.toy import majority_shares
 from biasamp.study import n_appended
 
 
@@ -33,11 +34,13 @@ def test_an_append_study_generates_second_images_and_grows_its_mixes(tmp_path):
 @pytest.mark.workflow
 def test_feedback_rounds_adapt_each_chain_and_a_new_round_reruns_only_its_jobs(tmp_path):
     config = tiny_study()
-    config.update(ratios=[0, 1], seeds=[0])
+    config.update(ratios=[0, 0.5], seeds=[0, 1])
     workdir = copy_workflow(tmp_path, config)
     snakemake(workdir)
-    chain_jobs = {"adapt": 1, "generate_round": 2, "gather_round": 1, "mix": 1, "train": 1,
-                  "evaluate": 1, "evaluate_mix": 1}
+    # a chain per seed at ratio 0.5 (ratio 0 has no generated image): each adapts, renders
+    # its 2 shards, gathers them, mixes, trains and evaluates
+    chain_jobs = {"adapt": 2, "generate_round": 4, "gather_round": 2, "mix": 2, "train": 2,
+                  "evaluate": 2, "evaluate_mix": 2}
     study_jobs = {"aggregate": 1, "trends": 1, "plot": 1, "provenance": 1, "all": 1}
     for rounds in (2, 3):
         config["rounds"] = rounds
@@ -47,14 +50,28 @@ def test_feedback_rounds_adapt_each_chain_and_a_new_round_reruns_only_its_jobs(t
         assert planned_jobs(snakemake(workdir, "-n")) == {**chain_jobs, **study_jobs}
         snakemake(workdir)
 
-    chain = "toy-amplify/round~3/ratio~1/seed~0"
-    learnt = json.loads((workdir / "results/toy/adapted" / chain / "generator.json").read_text())
-    mix2 = manifest.read(workdir / "results/toy/mixes/toy-amplify/round~2/ratio~1/seed~0"
-                         / "manifest.parquet")
-    assert learnt["images"] == len(mix2)  # round 3 learnt from round 2's mix
-    mix3 = manifest.read(workdir / "results/toy/mixes" / chain / "manifest.parquet")
-    assert (mix3["source"] == "generated").all()
-    assert mix3["image_path"].str.startswith(f"results/toy/generated/{chain}/").all()
+    def mix(segment, seed):
+        return manifest.read(workdir / f"results/toy/mixes/toy-amplify{segment}/ratio~0.5"
+                             f"/seed~{seed}/manifest.parquet")
+
+    def learnt(number, seed):
+        chain = f"toy-amplify/round~{number}/ratio~0.5/seed~{seed}"
+        found = json.loads((workdir / "results/toy/adapted" / chain / "generator.json")
+                           .read_text())["majority"]
+        return {activity: tuple(value) for activity, value in found.items()}
+
+    for seed in (0, 1):
+        # round r's generator learnt from its own chain's round r - 1 mix
+        assert learnt(2, seed) == majority_shares(mix("", seed))
+        assert learnt(3, seed) == majority_shares(mix("/round~2", seed))
+        assert learnt(3, seed) != learnt(2, seed)
+        added = mix("/round~3", seed).query("source == 'generated'")
+        assert len(added) == 72  # half of the 144 training images, as in round 1
+        assert added["image_path"].str.startswith(
+            f"results/toy/generated/toy-amplify/round~3/ratio~0.5/seed~{seed}/").all()
+        assert set(added["source_id"]) == set(mix("", seed).query(
+            "source == 'generated'")["source_id"])
+    assert learnt(2, 0) != learnt(2, 1)  # each chain adapts to its own mix
 
     metrics = tables.read(workdir / "results/metrics.csv")
     assert sorted(set(metrics["round"])) == [1, 2, 3]

@@ -261,7 +261,20 @@ def previous_mix(wildcards):
 
 def adaptation_settings(wildcards):
     """An adapt job's slice of the config: its generator's settings, but the shard count."""
-    return probe_generator_settings(wildcards)
+    return {k: v for k, v in generator_settings(wildcards).items() if k != "shards"}
+
+
+def adaptation_code(wildcards):
+    """The adapt job's fingerprint: its kind's adapter module (not the generator's own)."""
+    kind = GENERATORS.get(generator_settings(wildcards)["kind"])
+    return code("adapt", kind.adapter)
+
+
+def rendering_settings(wildcards):
+    """A generate job's slice of its generator's settings: all but how it is adapted in
+    feedback rounds (a later round's adaptation reaches its images as the adapter input).
+    """
+    return {k: v for k, v in generator_settings(wildcards).items() if k != "adaptation"}
 
 
 def chain_images(wildcards):
@@ -340,7 +353,7 @@ PROBING = GENERATES and config["evaluation"]["detectability_images"] > 0
 
 def probe_generator_settings(wildcards):
     """The probe job's generator settings: its images do not depend on the shard count."""
-    return {k: v for k, v in generator_settings(wildcards).items() if k != "shards"}
+    return {k: v for k, v in rendering_settings(wildcards).items() if k != "shards"}
 
 
 def probe_images(wildcards):

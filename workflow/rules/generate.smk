@@ -12,7 +12,7 @@ rule generate:
     resources:
         gpu=lambda wildcards: generator_settings(wildcards)["gpus"],
     params:
-        settings=generator_settings,
+        settings=rendering_settings,
         seed=config["seed"],
         plan=images_to_generate,
         code=kind_code("generate", GENERATORS, generator_settings),

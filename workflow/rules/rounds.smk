@@ -6,6 +6,8 @@ rule adapt:
     """Adapt a generator to one chain's previous-round training mix (feedback rounds)."""
     input:
         mix=previous_mix,
+        # the dataset's image archive, where its kind writes one (the mix reads it by reference)
+        images=dataset_archive,
     output:
         adapter=directory(ADAPTER),
     log:
@@ -13,11 +15,11 @@ rule adapt:
     conda:
         ENV
     resources:
-        gpu=lambda wildcards: generator_settings(wildcards)["gpus"],
+        gpu=lambda wildcards: min(generator_settings(wildcards)["gpus"], 1),
     params:
         settings=adaptation_settings,
         seed=config["seed"],
-        code=kind_code("adapt", GENERATORS, generator_settings),
+        code=adaptation_code,
     script:
         "../scripts/adapt.py"
 
@@ -32,7 +34,7 @@ use rule generate as generate_round with:
     log:
         f"results/logs/generate/{{dataset}}/{CHAIN}/shard-{{shard}}.log",
     params:
-        settings=generator_settings,
+        settings=rendering_settings,
         seed=config["seed"],
         plan=chain_images,
         code=kind_code("generate", GENERATORS, generator_settings),

@@ -15,7 +15,7 @@ def draw_rounds(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], in
     """Every bias and quality measure against the feedback round (round r's generator
     adapted to round r−1's training mix of the same ratio and seed), on the dataset's own test
     split (models) and on the training mixes: one panel per measure (overall, or over an
-    attribute) and generator, one line per contamination ratio (darker: larger) and model
+    attribute), dataset and generator, one line per contamination ratio (darker: larger) and model
     (marker and dash), the mean over seeds with its Student t-interval at the stated level as a
     band. Ratio 0 holds no generated image and is the same in every round. A line that climbs
     with the round at a fixed ratio is bias (or quality) compounding through the loop; the
@@ -35,9 +35,10 @@ def draw_rounds(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], in
                 and style.metrics.get(m, {}).get("direction") in ("bias", "quality")]
     if not measures:
         return message_figure("no bias or quality measure over rounds")
-    panels = [(metric, group, generator) for metric in measures
+    panels = [(metric, group, dataset, generator) for metric in measures
               for group in sorted(data.loc[data["metric"] == metric, "group"].unique())
-              for generator in sorted(data["generator"].unique())]
+              for dataset, generator in sorted(set(zip(data["dataset"], data["generator"],
+                                                       strict=True)))]
     ratios = sorted(data["ratio"].unique())
     shades = dict(zip(ratios, sns.color_palette("rocket_r", len(ratios) + 1)[1:], strict=True))
     models = sorted(data["model"].unique())
@@ -48,9 +49,10 @@ def draw_rounds(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], in
                                 layout="constrained")
     for axes in grid.flat[len(panels):]:
         axes.set_visible(False)
-    for axes, (metric, group, generator) in zip(grid.flat, panels, strict=False):
+    several = data["dataset"].nunique() > 1
+    for axes, (metric, group, dataset, generator) in zip(grid.flat, panels, strict=False):
         part = data[(data["metric"] == metric) & (data["group"] == group)
-                    & (data["generator"] == generator)]
+                    & (data["dataset"] == dataset) & (data["generator"] == generator)]
         for (model, ratio), line in part.groupby(["model", "ratio"], sort=True):
             marker, dash = MODEL_STYLES[models.index(model) % len(MODEL_STYLES)]
             summary = seed_summary(line.rename(columns={"ratio": "x", "round": "ratio"}),
@@ -61,8 +63,8 @@ def draw_rounds(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], in
             axes.fill_between(band["ratio"], band["mean"] - band["half"],
                               band["mean"] + band["half"], color=shades[ratio], alpha=0.15,
                               linewidth=0)
-        axes.set_title(" · ".join(filter(None, (metric, group))) + f"\n{generator}",
-                       fontsize=8)
+        where = f"{dataset} · {generator}" if several else generator
+        axes.set_title(" · ".join(filter(None, (metric, group))) + f"\n{where}", fontsize=8)
         axes.set_xlabel("feedback round", fontsize=8)
         axes.set_xticks(sorted(part["round"].unique()))
         axes.tick_params(labelsize=7)

@@ -10,7 +10,6 @@ and hence the image, does not depend on batch size, shard layout or the number o
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -141,7 +140,8 @@ def torch_device(gpus: int) -> str:
     return "cpu"
 
 
-@GENERATORS.register("diffusers", schema=SCHEMA, check=check)
+@GENERATORS.register("diffusers", schema=SCHEMA, check=check,
+                     adapter="biasamp.generators.lora")
 class DiffusersGenerator:
     @staticmethod
     def may_withhold(settings: dict) -> bool:
@@ -149,7 +149,8 @@ class DiffusersGenerator:
         return settings["safety_checker"]
 
     def __init__(self, settings: dict, reference=None, adapter: str | None = None):
-        """``adapter``: the folder :meth:`adapt` wrote (a feedback round's LoRA), or None."""
+        """``adapter``: the folder :func:`biasamp.generators.lora.adapt` wrote (a feedback
+        round's LoRA), or None."""
         import torch
         from diffusers import DiffusionPipeline
 
@@ -193,53 +194,6 @@ class DiffusersGenerator:
 
     def prompt(self, caption: str) -> str:
         return self.settings["prompt_template"].format(caption=caption)
-
-    @staticmethod
-    def adapt(settings: dict, mix, out: Path, seed: int) -> None:
-        """Fine-tune LoRA adapters of the UNet on a training mix (its images and captions,
-        through the generator's ``prompt_template``) with the denoising loss the model was
-        trained with (:func:`denoising_loss`), from the base weights, and save them in
-        diffusers' LoRA format into ``out`` with the losses (adaptation.json). Batches, noise
-        and timesteps are drawn by ``seed``."""
-        import numpy as np
-        import torch
-        from diffusers import DiffusionPipeline, StableDiffusionPipeline
-        from diffusers.utils import convert_state_dict_to_diffusers
-        from peft import LoraConfig
-        from peft.utils import get_peft_model_state_dict
-
-        a, device = settings["adaptation"], torch_device(settings["gpus"])
-        torch.manual_seed(seed)
-        pipeline = DiffusionPipeline.from_pretrained(
-            model_location(settings["model"], settings["revision"]), dtype=torch.float32,
-            safety_checker=None, requires_safety_checker=False)
-        for module in (pipeline.unet, pipeline.vae, pipeline.text_encoder):
-            module.requires_grad_(False)
-        pipeline.unet.add_adapter(LoraConfig(r=a["rank"], lora_alpha=a["rank"],
-                                             init_lora_weights="gaussian",
-                                             target_modules=a["target_modules"]))
-        pipeline.to(device)
-        trained = [p for p in pipeline.unet.parameters() if p.requires_grad]
-        optimiser = torch.optim.AdamW(trained, lr=a["learning_rate"])
-        batches = MixBatches(settings, mix, seed, device)
-        losses = []
-        for step in range(a["steps"]):
-            loss = denoising_loss(pipeline, *batches.next(a["batch_size"]))
-            loss.backward()
-            optimiser.step()
-            optimiser.zero_grad()
-            losses.append(float(loss.detach()))
-            if (step + 1) % max(1, a["steps"] // 10) == 0:
-                log.info("adaptation step %d/%d: loss %.4f (mean of the last %d: %.4f)",
-                         step + 1, a["steps"], losses[-1], min(len(losses), 50),
-                         float(np.mean(losses[-50:])))
-        batches.close()
-        StableDiffusionPipeline.save_lora_weights(
-            out, unet_lora_layers=convert_state_dict_to_diffusers(
-                get_peft_model_state_dict(pipeline.unet)), weight_name=LORA_FILE,
-            safe_serialization=True)
-        (out / "adaptation.json").write_text(json.dumps(
-            {**a, "images": len(mix), "seed": seed, "losses": losses}, indent=1))
 
     def generate(self, prompts: Iterable[str], seeds: Iterable[int],
                  targets: Iterable[str | None] | None = None) -> Iterator[tuple]:
@@ -344,63 +298,3 @@ class DiffusersGenerator:
 
         return correct
 
-
-class MixBatches:
-    """Batches of a training mix for adaptation: pixels (the generator's height × width,
-    in [−1, 1]), prompts, and a ``torch.Generator`` for the noise, all drawn by ``seed``."""
-
-    def __init__(self, settings: dict, mix, seed: int, device: str):
-        import numpy as np
-        import torch
-        from torchvision import transforms
-
-        from biasamp.imagestore import ImageReader
-
-        size = (settings["height"], settings["width"])
-        self.to_pixels = transforms.Compose([
-            transforms.Resize(min(size)), transforms.CenterCrop(size), transforms.ToTensor(),
-            transforms.Normalize([0.5], [0.5])])
-        self.settings, self.mix, self.device = settings, mix, device
-        self.reader, self.draw = ImageReader(), np.random.default_rng(seed)
-        self.noise = torch.Generator(device).manual_seed(seed)
-
-    def next(self, size: int):
-        import torch
-
-        rows = self.mix.iloc[self.draw.choice(len(self.mix), size, replace=size > len(self.mix))]
-        pixels = torch.stack([self.to_pixels(self.reader.read(r.image_path, r.image_offset,
-                                                              r.image_length))
-                              for r in rows.itertuples()]).to(self.device)
-        prompts = [self.settings["prompt_template"].format(caption=c) for c in rows["caption"]]
-        return pixels, prompts, self.noise
-
-    def close(self) -> None:
-        self.reader.close()
-
-
-def denoising_loss(pipeline, pixels, prompts, generator):
-    """The loss Stable Diffusion is trained with, on one batch: the UNet's mean squared error
-    in predicting the noise (or the velocity, for v-prediction models) added by the DDPM
-    forward process at timesteps drawn uniformly, to the VAE latents of ``pixels``, given the
-    text encoder's states of ``prompts``; noise, timesteps and latents drawn from
-    ``generator``."""
-    import torch
-    from diffusers import DDPMScheduler
-
-    device = pixels.device
-    schedule = DDPMScheduler.from_config(pipeline.scheduler.config)
-    tokenizer, vae = pipeline.tokenizer, pipeline.vae
-    with torch.no_grad():
-        latents = vae.encode(pixels).latent_dist.sample(generator=generator) \
-            * vae.config.scaling_factor
-        ids = tokenizer(prompts, padding="max_length", truncation=True,
-                        max_length=tokenizer.model_max_length, return_tensors="pt").input_ids
-        hidden = pipeline.text_encoder(ids.to(device))[0]
-    epsilon = torch.randn(latents.shape, generator=generator, device=device)
-    steps = torch.randint(0, schedule.config.num_train_timesteps, (len(prompts),),
-                          generator=generator, device=device)
-    target = epsilon if schedule.config.prediction_type == "epsilon" else \
-        schedule.get_velocity(latents, epsilon, steps)
-    predicted = pipeline.unet(schedule.add_noise(latents, epsilon, steps), steps,
-                              encoder_hidden_states=hidden).sample
-    return torch.nn.functional.mse_loss(predicted, target)

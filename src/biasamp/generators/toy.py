@@ -31,7 +31,7 @@ statistics differ from photographs'; off by default).
 Skin tone follows the data's share. Every attribute rendered is recorded.
 
 Feedback rounds (``rounds``): the toy generator adapts to a training mix by re-estimating
-P(gender | activity) and the skin-tone share from it (:meth:`ToyGenerator.adapt`), and then
+P(gender | activity) and the skin-tone share from it (:func:`adapt`), and then
 renders with its failures applied again. :func:`feedback_majority` gives the majority share a
 mix is expected to reach after r rounds.
 """
@@ -131,7 +131,7 @@ def feedback_majority(p: float, neutral: float, ratio: float, rounds: int,
     >>> s = {"amplification": 1.0, "stereotype_override": 0.0, "debias": 0.0}
     >>> feedback_majority(0.7, 0.5, 0.5, 3, s)  # a faithful generator keeps the share
     0.7
-    >>> s = {**s, "stereotype_override": 1.0}  # named minority always lost: q* = 0.9
+    >>> s = {**s, "stereotype_override": 1.0}  # named minority always lost: q* = 1
     >>> round(feedback_majority(0.7, 0.5, 1.0, 1, s), 4), round(feedback_majority(
     ...     0.7, 0.5, 1.0, 60, s), 4)
     (0.85, 1.0)
@@ -146,11 +146,22 @@ def feedback_majority(p: float, neutral: float, ratio: float, rounds: int,
     return q
 
 
+def adapt(settings: dict, mix: pd.DataFrame, out: Path, seed: int) -> None:
+    """Learn from a training mix (feedback rounds): its per-activity majority gender and share,
+    and its dark-skin share (generated images count with the attributes they were rendered
+    with), into ``out``/generator.json."""
+    skins = mix["skin"].dropna()
+    learnt = {"majority": {a: list(v) for a, v in majority_shares(mix).items()},
+              "dark_share": float((skins == "dark").mean()) if len(skins) else 0.5,
+              "images": len(mix)}
+    (out / ADAPTER_FILE).write_text(json.dumps(learnt, indent=1, sort_keys=True))
+
+
 # it parses toy-world captions and mimics the world's statistics (activity, majority gender)
-@GENERATORS.register("toy", schema=SCHEMA, datasets=("toy",))
+@GENERATORS.register("toy", schema=SCHEMA, datasets=("toy",), adapter=__name__)
 class ToyGenerator:
     def __init__(self, settings: dict, reference: pd.DataFrame, adapter: str | None = None):
-        """``adapter``: the folder :meth:`adapt` wrote for a later feedback round; the
+        """``adapter``: the folder :func:`adapt` wrote for a later feedback round; the
         generator then mimics what it learnt there, not ``reference``."""
         self.settings = settings
         if adapter is not None:
@@ -162,17 +173,6 @@ class ToyGenerator:
         self.majority = majority_shares(reference)
         skins = reference["skin"].dropna()
         self.dark_share = float((skins == "dark").mean()) if len(skins) else 0.5
-
-    @staticmethod
-    def adapt(settings: dict, mix: pd.DataFrame, out: Path, seed: int) -> None:
-        """Learn from a training mix (feedback rounds): its per-activity majority gender and
-        share, and its dark-skin share (generated images count with the attributes they were
-        rendered with), into ``out``/generator.json."""
-        skins = mix["skin"].dropna()
-        learnt = {"majority": {a: list(v) for a, v in majority_shares(mix).items()},
-                  "dark_share": float((skins == "dark").mean()) if len(skins) else 0.5,
-                  "images": len(mix)}
-        (out / ADAPTER_FILE).write_text(json.dumps(learnt, indent=1, sort_keys=True))
 
     @staticmethod
     def may_withhold(settings: dict) -> bool:
