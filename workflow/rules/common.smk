@@ -31,7 +31,6 @@ try:
 except ConfigError as error:
     raise WorkflowError(f"Invalid config: {error}") from None
 
-RATIOS = [ratio_label(r) for r in config["ratios"]]
 # "test" is each dataset's own test split; the others are entries of evaluation.sets
 EVALSETS = ["test", *config["evaluation"]["sets"]]
 ENV = "../../envs/biasamp.yaml"
