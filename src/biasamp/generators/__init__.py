@@ -29,7 +29,10 @@ COMMON_SETTINGS = {
 class Generator(Protocol):
     def __init__(self, settings: dict, reference: pd.DataFrame):
         """``reference``: the real training manifest, for generators that mimic its
-        statistics."""
+        statistics. A kind that takes part in feedback rounds (``rounds``) names a module in
+        its registry entry, ``adapter=``, whose ``adapt(settings, mix, out, seed)`` writes
+        what the generator learns from a training mix into the folder ``out``; its
+        constructor then also takes ``adapter=out`` (passed only in later rounds)."""
 
     @staticmethod
     def may_withhold(settings: dict) -> bool:
