@@ -219,16 +219,22 @@ REPORT_FORMAT = (
 )
 
 
-def images_to_generate(wildcards):
-    """Which images the generate jobs render: those some mix uses (biasamp.study)."""
+def planned_images(wildcards, ratios, seeds):
+    """Which images a generator's jobs render for mixes of ``ratios`` and ``seeds``: those
+    the mixes use (biasamp.study)."""
     return generation_plan(
-        config["ratios"],
-        config["seeds"],
+        ratios,
+        seeds,
         withheld_possible=generator_kind(wildcards).may_withhold(
             generator_settings(wildcards)
         ),
         mixing=config["mixing"],
     )
+
+
+def images_to_generate(wildcards):
+    """Which images the generate jobs render: those some mix of the study uses."""
+    return planned_images(wildcards, config["ratios"], config["seeds"])
 
 
 SHARD = "results/{dataset}/generated/{generator}/shard-{shard}"
@@ -278,14 +284,7 @@ def rendering_settings(wildcards):
 
 def chain_images(wildcards):
     """Which images a chain's generate jobs render in a later round: those of its own mix."""
-    return generation_plan(
-        [float(wildcards.ratio)],
-        [int(wildcards.seed)],
-        withheld_possible=generator_kind(wildcards).may_withhold(
-            generator_settings(wildcards)
-        ),
-        mixing=config["mixing"],
-    )
+    return planned_images(wildcards, [float(wildcards.ratio)], [int(wildcards.seed)])
 
 
 def round_shards(wildcards, ext="parquet"):
