@@ -24,7 +24,7 @@ def import_sets(arch: str) -> dict[str, str]:
         "python alone": "pass",
         "import torch (baseline)": "import torch",
         "torch + torchvision": "import torch, torchvision",
-        "open_clip as it imports itself (with transformers)": "import torch, open_clip",
+        "open_clip as it imports itself (transformers, timm)": "import torch, open_clip",
         "evaluate / caption job": job + "import biasamp.evaluate, biasamp.caption",
         "train job": job + "import open_clip_train.main, biasamp.models.open_clip_trainer",
     }

@@ -34,8 +34,9 @@ def test_rule_environment_matches_pyproject():
     assert wanted - NOT_IN_RULE_ENV == (conda | pip) - {"python", "pip"}
 
 
-HEAVY = ("torch", "torchvision", "open_clip", "open_clip_train", "diffusers", "transformers",
-         "sklearn", "scipy", "matplotlib", "seaborn", "pycocotools", "pycocoevalcap", "cv2")
+HEAVY = ("torch", "torchvision", "open_clip", "open_clip_train", "timm", "diffusers",
+         "transformers", "sklearn", "scipy", "matplotlib", "seaborn", "pycocotools",
+         "pycocoevalcap", "cv2")
 
 
 @pytest.mark.workflow

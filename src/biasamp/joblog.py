@@ -10,7 +10,7 @@ from pathlib import Path
 
 # Libraries whose import dominates a job's start-up; the log's last line names those it loaded,
 # so what a rule pays for start-up can be read (and is tested) rule by rule.
-HEAVY = ("torch", "torchvision", "torchvision.models", "open_clip", "open_clip_train",
+HEAVY = ("torch", "torchvision", "torchvision.models", "open_clip", "open_clip_train", "timm",
          "transformers", "diffusers", "sklearn", "scipy", "matplotlib", "seaborn", "pycocotools",
          "pycocoevalcap", "cv2")
 

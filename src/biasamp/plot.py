@@ -10,12 +10,34 @@ log = logging.getLogger(__name__)
 
 def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
              interval: float, metric_info: dict | None = None,
-             factors: tuple[str, str] | None = None) -> None:
+             factors: tuple[str, str] | None = None, processes: int = 1) -> None:
     """Draw each ``(figure, stem, metrics)`` of ``plan`` from the rows of those metrics in the
     metrics and trends tables, and write it to every output with that stem (one per format).
     ``metric_info``: each metric's direction and reference values (:class:`Style`);
-    ``factors``: the image-factor tables (per image, summary), for the figures that read them.
+    ``factors``: the image-factor tables (per image, summary), for the figures that read them;
+    ``processes``: worker processes that draw the figures between them (each figure is drawn
+    from the whole tables, so the files do not depend on it).
     """
+    processes = max(1, min(processes, len(plan)))
+    if processes == 1:
+        written = _draw(metrics_csv, trends_csv, plan, outputs, interval, metric_info, factors)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # "spawn": forking a process that may hold threads (Snakemake's) is unsafe
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) \
+                as pool:
+            shares = [pool.submit(_draw, metrics_csv, trends_csv, plan[i::processes], outputs,
+                                  interval, metric_info, factors) for i in range(processes)]
+            written = [out for share in shares for out in share.result()]
+    for out in written:
+        log.info("wrote %s", out)
+
+
+def _draw(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str], interval: float,
+          metric_info: dict | None, factors: tuple[str, str] | None) -> list[str]:
+    """:func:`plot_all` in this process: the files it wrote."""
     import matplotlib
 
     matplotlib.use("Agg")  # figures are files; no display on cluster nodes
@@ -33,6 +55,7 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
         pd.read_parquet(factors[0]), read_summary(factors[1]))
     labels = [*table["group"].replace("", "all"), *drawn[False][0]["generator"]]
     style = Style(study_colours(labels), metric_info or {})
+    written = []
     for name, stem, metrics in plan:
         entry = FIGURES.get(name)
         if entry.table == "image_factors":
@@ -47,8 +70,9 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
         for out in (o for o in outputs if Path(o).stem == stem):
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             figure.savefig(out, bbox_inches="tight", dpi=150, metadata=figure_metadata(out))
-            log.info("wrote %s", out)
+            written.append(out)
         plt.close(figure)
+    return written
 
 
 def with_rounds(frame):

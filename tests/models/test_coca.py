@@ -115,7 +115,8 @@ def test_a_captioner_in_the_study(tmp_path):
            "test.log").read_text()
     assert "(cpu, 2 threads)" in log  # evaluation.threads
     loaded = loaded_libraries(workdir)  # decoding is ours: open_clip without transformers
-    assert not {"transformers", "open_clip_train"} & (loaded["caption"] | loaded["evaluate"])
+    assert not {"transformers", "timm", "open_clip_train"} & (
+        loaded["caption"] | loaded["evaluate"])
     for name in ("bleu4", "caption_gender_error"):
         assert (workdir / "results" / "figures" / f"{name}.png").stat().st_size > 0
     assert np.isfinite(coca["value"].dropna()).all()

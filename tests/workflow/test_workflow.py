@@ -256,6 +256,12 @@ def test_a_metric_without_measurements_still_gets_a_figure(tmp_path):
     write_trends(str(tmp_path / "metrics.csv"), {}, 95, str(tmp_path / "trends.csv"))
     plot_all(str(tmp_path / "metrics.csv"), str(tmp_path / "trends.csv"), plan, outputs, 95)
     assert all(Path(out).stat().st_size > 0 for out in outputs)
+    # drawn by two worker processes (the plot job's threads), the same files
+    shared = [str(tmp_path / "shared" / Path(out).name) for out in outputs]
+    plot_all(str(tmp_path / "metrics.csv"), str(tmp_path / "trends.csv"), plan, shared, 95,
+             processes=2)
+    assert [Path(out).read_bytes() for out in shared] == [
+        Path(out).read_bytes() for out in outputs]
 
 
 def test_the_report_explains_itself_and_renders_every_figure(study, tmp_path):

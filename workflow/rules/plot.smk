@@ -1,3 +1,7 @@
+# the plot job's processes at most: each pays about a second of imports and reads the tables
+PLOT_PROCESSES = 8
+
+
 rule plot:
     """The files of every registered figure (biasamp.figures) from the metrics and trends
     tables."""
@@ -12,6 +16,7 @@ rule plot:
     localrule: True
     conda:
         ENV
+    threads: min(workflow.cores, len(FIGURE_PLAN), PLOT_PROCESSES)
     params:
         plan=FIGURE_PLAN,
         interval=config["plot"]["interval"],

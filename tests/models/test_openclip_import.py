@@ -1,0 +1,59 @@
+"""open_clip is imported without the optional libraries an architecture does not need
+(:mod:`biasamp.openclip`): each is a share of every model job's start-up."""
+
+import subprocess
+import sys
+
+import pytest
+
+from biasamp.openclip import needed_libraries
+
+
+@pytest.mark.parametrize(("arch", "needed"), [
+    ("toy-CoCa", set()),                               # this package's configs
+    ("toy-ViT", set()),
+    ("RN50", set()),                                   # open_clip's own towers
+    ("coca_ViT-B-32", set()),
+    ("convnext_base", {"timm"}),                       # a timm image tower
+    ("roberta-ViT-B-32", {"transformers"}),            # a Hugging Face text tower
+    ("no-such-architecture", {"timm", "transformers"}),  # unknown: assume it needs both
+])
+def test_which_optional_libraries_an_architecture_needs(arch, needed):
+    assert needed_libraries(arch) == needed
+
+
+def run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_a_job_imports_open_clip_without_what_its_architecture_does_not_use():
+    result = run(
+        "import sys\n"
+        "from biasamp.openclip import import_open_clip\n"
+        "open_clip = import_open_clip('toy-CoCa')\n"
+        "print(sorted(m for m in ('timm', 'transformers') if m in sys.modules))\n"
+        "model = open_clip.create_model('RN50')\n"  # builds without them
+        "import timm\n"  # and they import normally afterwards
+        "print(type(model).__name__, timm.__name__)\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "CLIP timm"]
+
+
+def test_a_timm_architecture_after_open_clip_was_imported_without_timm_is_refused():
+    result = run(
+        "from biasamp.openclip import import_open_clip\n"
+        "import_open_clip('toy-ViT')\n"
+        "import_open_clip('convnext_base')\n")
+    assert result.returncode != 0
+    assert "convnext_base needs timm, but open_clip was already imported without it" \
+        in result.stderr
+
+
+def test_an_architecture_that_needs_timm_gets_it():
+    result = run(
+        "import sys\n"
+        "from biasamp.openclip import import_open_clip\n"
+        "import_open_clip('convnext_base')\n"
+        "print('timm' in sys.modules, 'transformers' in sys.modules)\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True False"
