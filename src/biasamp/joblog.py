@@ -17,6 +17,9 @@ HEAVY = ("torch", "torchvision", "torchvision.models", "open_clip", "open_clip_t
 
 # The job's log, once :func:`start` ran.
 LOG_PATH: Path | None = None
+# Heavy libraries the job's worker processes loaded: the job's last line names them too.
+WORKERS_LOADED: set[str] = set()
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def side_file(name: str, fallback: str | Path) -> Path:
@@ -30,13 +33,29 @@ def start(log_path: str) -> None:
     global LOG_PATH
     LOG_PATH = Path(log_path)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    stream = open(log_path, "w", buffering=1)  # noqa: SIM115  (lives as long as the job)
+    Path(log_path).write_text("")
+    # appending: the job's worker processes (:func:`join`) append to the same file
+    stream = open(log_path, "a", buffering=1)  # noqa: SIM115  (lives as long as the job)
     sys.stdout = sys.stderr = stream
-    logging.basicConfig(
-        stream=stream, level=logging.INFO, force=True,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(stream=stream, level=logging.INFO, force=True, format=FORMAT)
     started = time.monotonic()
     atexit.register(lambda: logging.getLogger(__name__).info(
         "job done in %.1f s; heavy libraries loaded: %s", time.monotonic() - started,
-        ", ".join(m for m in HEAVY if m in sys.modules) or "none"))
+        ", ".join(m for m in HEAVY if m in sys.modules or m in WORKERS_LOADED) or "none"))
+
+
+def join(log_path: str | None) -> None:
+    """In a worker process of a job (a pool's initializer): append its stdout, stderr and
+    ``logging`` records to the job's log ``log_path`` (nothing outside a job, None)."""
+    if log_path is None:
+        return
+    global LOG_PATH
+    LOG_PATH = Path(log_path)
+    stream = open(log_path, "a", buffering=1)  # noqa: SIM115  (lives as long as the worker)
+    sys.stdout = sys.stderr = stream
+    logging.basicConfig(stream=stream, level=logging.INFO, force=True, format=FORMAT)
+
+
+def heavy_loaded() -> set[str]:
+    """The :data:`HEAVY` libraries this process has loaded."""
+    return {m for m in HEAVY if m in sys.modules}

@@ -8,7 +8,8 @@ so transformers is needed only by an architecture whose text tower or tokenizer 
 Hugging Face (``hf_model_name`` / ``hf_tokenizer_name`` in its ``text_cfg``), and timm only by
 one whose image tower is a timm model (``timm_model_name`` in its ``vision_cfg``). open_clip
 is imported with the others marked absent, which open_clip treats as optional libraries it does
-without.
+without; a later architecture of the same process that needs one gets it (in-process studies
+and plans meet several architectures).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from pathlib import Path
 from types import ModuleType
 
 OWN_CONFIGS = Path(__file__).resolve().parent / "model_configs"
-# optional library of open_clip -> (config section, keys that make an architecture need it)
-OPTIONAL = {"transformers": ("text_cfg", ("hf_model_name", "hf_tokenizer_name")),
-            "timm": ("vision_cfg", ("timm_model_name",))}
+# optional library of open_clip -> (config section, keys that make an architecture need it,
+# the open_clip module that imports it once, at its own import, and keeps it as a global)
+OPTIONAL = {"transformers": ("text_cfg", ("hf_model_name", "hf_tokenizer_name"),
+                             "open_clip.hf_model"),
+            "timm": ("vision_cfg", ("timm_model_name",), "open_clip.timm_model")}
 
 
 def needed_libraries(arch: str | None) -> set[str]:
@@ -37,32 +40,31 @@ def needed_libraries(arch: str | None) -> set[str]:
         path = folder / f"{arch}.json"
         if path.is_file():
             config = json.loads(path.read_text())
-            return {library for library, (section, keys) in OPTIONAL.items()
+            return {library for library, (section, keys, _) in OPTIONAL.items()
                     if any(config.get(section, {}).get(key) for key in keys)}
     return set(OPTIONAL)
 
 
 def import_open_clip(arch: str | None = None) -> ModuleType:
     """``open_clip``, imported without the optional libraries ``arch`` does not need (see
-    above). Stops with a clear error where open_clip was imported without one that ``arch``
-    needs (an earlier architecture in the same process)."""
+    above). Where open_clip was imported earlier in this process without one that ``arch``
+    needs (for another architecture), open_clip's module that uses it is reloaded with it."""
     needed = needed_libraries(arch)
-    if "open_clip" in sys.modules:
-        missing = sorted(library for library in needed if sys.modules.get(library) is None
-                         and importlib.util.find_spec(library) is not None)
-        if missing:
-            raise RuntimeError(
-                f"architecture {arch} needs {', '.join(missing)}, but open_clip was already "
-                "imported without it in this process (for an architecture that does not); "
-                "train or evaluate it in a process of its own")
-        return sys.modules["open_clip"]
-    blocked = [library for library in OPTIONAL
-               if library not in needed and library not in sys.modules]
-    for library in blocked:
-        sys.modules[library] = None  # open_clip's optional import finds it absent
-    try:
-        import open_clip
-    finally:
+    if "open_clip" not in sys.modules:
+        blocked = [library for library in OPTIONAL
+                   if library not in needed and library not in sys.modules]
         for library in blocked:
-            del sys.modules[library]
-    return open_clip
+            sys.modules[library] = None  # open_clip's optional import finds it absent
+        try:
+            import open_clip  # noqa: F401
+        finally:
+            for library in blocked:
+                del sys.modules[library]
+    for library in sorted(needed):
+        module = sys.modules.get(OPTIONAL[library][2])
+        if module is not None and getattr(module, library, None) is None:
+            if importlib.util.find_spec(library) is None:
+                raise ImportError(f"architecture {arch} needs {library}, which is not "
+                                  f"installed: pip install {library}")
+            importlib.reload(module)  # its optional import now finds the library
+    return sys.modules["open_clip"]

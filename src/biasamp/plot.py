@@ -20,24 +20,27 @@ def plot_all(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str],
     """
     processes = max(1, min(processes, len(plan)))
     if processes == 1:
-        written = _draw(metrics_csv, trends_csv, plan, outputs, interval, metric_info, factors)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        _draw(metrics_csv, trends_csv, plan, outputs, interval, metric_info, factors)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-        # "spawn": forking a process that may hold threads (Snakemake's) is unsafe
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) \
-                as pool:
-            shares = [pool.submit(_draw, metrics_csv, trends_csv, plan[i::processes], outputs,
-                                  interval, metric_info, factors) for i in range(processes)]
-            written = [out for share in shares for out in share.result()]
-    for out in written:
-        log.info("wrote %s", out)
+    from biasamp import joblog
+
+    # "spawn": forking a process that may hold threads (Snakemake's) is unsafe; the workers
+    # write to the job's log, and the libraries they load count as the job's
+    log_path = str(joblog.LOG_PATH) if joblog.LOG_PATH else None
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=joblog.join, initargs=(log_path,)) as pool:
+        shares = [pool.submit(_draw, metrics_csv, trends_csv, plan[i::processes], outputs,
+                              interval, metric_info, factors) for i in range(processes)]
+        for share in shares:
+            joblog.WORKERS_LOADED.update(share.result())
 
 
 def _draw(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str], interval: float,
-          metric_info: dict | None, factors: tuple[str, str] | None) -> list[str]:
-    """:func:`plot_all` in this process: the files it wrote."""
+          metric_info: dict | None, factors: tuple[str, str] | None) -> set[str]:
+    """:func:`plot_all` in this process; the heavy libraries it loaded."""
     import matplotlib
 
     matplotlib.use("Agg")  # figures are files; no display on cluster nodes
@@ -55,7 +58,6 @@ def _draw(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str], int
         pd.read_parquet(factors[0]), read_summary(factors[1]))
     labels = [*table["group"].replace("", "all"), *drawn[False][0]["generator"]]
     style = Style(study_colours(labels), metric_info or {})
-    written = []
     for name, stem, metrics in plan:
         entry = FIGURES.get(name)
         if entry.table == "image_factors":
@@ -70,9 +72,11 @@ def _draw(metrics_csv: str, trends_csv: str, plan: list, outputs: list[str], int
         for out in (o for o in outputs if Path(o).stem == stem):
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             figure.savefig(out, bbox_inches="tight", dpi=150, metadata=figure_metadata(out))
-            written.append(out)
+            log.info("wrote %s", out)
         plt.close(figure)
-    return written
+    from biasamp.joblog import heavy_loaded
+
+    return heavy_loaded()
 
 
 def with_rounds(frame):

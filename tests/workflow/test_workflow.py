@@ -101,6 +101,7 @@ def test_each_rule_imports_only_the_libraries_it_uses(study):
                  "trends", "plot", "provenance", "contact_sheet", "image_factors",
                  "image_factor_tables"):  # a toy generator renders without torch
         assert "torch" not in loaded[rule], rule
+    assert "matplotlib" in loaded["plot"]  # also where worker processes draw the figures
 
 
 def test_a_finished_study_schedules_nothing(study):

@@ -16,7 +16,7 @@ rule plot:
     localrule: True
     conda:
         ENV
-    threads: min(workflow.cores, len(FIGURE_PLAN), PLOT_PROCESSES)
+    threads: min(len(FIGURE_PLAN), PLOT_PROCESSES)  # Snakemake caps it at --cores
     params:
         plan=FIGURE_PLAN,
         interval=config["plot"]["interval"],
