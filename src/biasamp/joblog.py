@@ -30,28 +30,24 @@ def side_file(name: str, fallback: str | Path) -> Path:
 
 def start(log_path: str) -> None:
     """Send stdout, stderr and the ``logging`` records of this job to ``log_path``."""
-    global LOG_PATH
-    LOG_PATH = Path(log_path)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     Path(log_path).write_text("")
-    # appending: the job's worker processes (:func:`join`) append to the same file
-    stream = open(log_path, "a", buffering=1)  # noqa: SIM115  (lives as long as the job)
-    sys.stdout = sys.stderr = stream
-    logging.basicConfig(stream=stream, level=logging.INFO, force=True, format=FORMAT)
+    join(log_path)
     started = time.monotonic()
     atexit.register(lambda: logging.getLogger(__name__).info(
         "job done in %.1f s; heavy libraries loaded: %s", time.monotonic() - started,
-        ", ".join(m for m in HEAVY if m in sys.modules or m in WORKERS_LOADED) or "none"))
+        ", ".join(m for m in HEAVY if m in heavy_loaded() | WORKERS_LOADED) or "none"))
 
 
 def join(log_path: str | None) -> None:
-    """In a worker process of a job (a pool's initializer): append its stdout, stderr and
-    ``logging`` records to the job's log ``log_path`` (nothing outside a job, None)."""
+    """Append this process's stdout, stderr and ``logging`` records to the job's log
+    ``log_path``: the job's own (:func:`start`), or one of its worker processes (a pool's
+    initializer; nothing outside a job, None). Appending keeps the processes' lines whole."""
     if log_path is None:
         return
     global LOG_PATH
     LOG_PATH = Path(log_path)
-    stream = open(log_path, "a", buffering=1)  # noqa: SIM115  (lives as long as the worker)
+    stream = open(log_path, "a", buffering=1)  # noqa: SIM115  (lives as long as the process)
     sys.stdout = sys.stderr = stream
     logging.basicConfig(stream=stream, level=logging.INFO, force=True, format=FORMAT)
 
