@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,12 @@ def start(log_path: str) -> None:
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     Path(log_path).write_text("")
     join(log_path)
+    from biasamp import warmstart
+
+    if warmstart.IN_CHILD:
+        logging.getLogger(__name__).info(
+            "warm start: forked from the server (pid %d) that had imported %s", os.getppid(),
+            ", ".join(m for m in HEAVY if m in heavy_loaded()) or "none")
     started = time.monotonic()
     atexit.register(lambda: logging.getLogger(__name__).info(
         "job done in %.1f s; heavy libraries loaded: %s", time.monotonic() - started,

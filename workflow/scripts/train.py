@@ -1,3 +1,7 @@
+from biasamp.warmstart import handoff
+
+handoff(snakemake.resources.gpu)  # runs the job in a warm child where one applies
+
 from biasamp.joblog import start
 
 start(snakemake.log[0])

@@ -1,0 +1,335 @@
+"""Warm start: model jobs forked from a process that has already imported their libraries.
+
+A train, caption or evaluate job spends its first seconds importing torch, torchvision (which
+imports ``torch._dynamo`` and sympy), open_clip, pandas and scikit-learn: 4-5.5 s of one core
+on a 2-core machine (``benchmarks/startup.py``), paid by each of the default study's 75 model
+jobs against 2-23 s of work. A job's script calls :func:`handoff` first thing. Where a warm
+start applies (below), the job connects to a local server that imported those libraries once
+and hands it its command line, working directory, environment and standard streams; the
+server forks a child that runs the same job script from the top, in a process group of its
+own, and reports how it ended, and the job exits with that status. The child is the job: its
+log, outputs and exit status are those the job would have had in a fresh interpreter; only
+the imports are already done. If the job process dies (Snakemake cancelled it), the server
+kills the child's process group.
+
+A warm start applies on Linux to CPU jobs (``gpus == 0``: CUDA is never initialised in the
+server, and GPU jobs are long) outside SLURM (a cluster job is one allocation; a server would
+outlive it), unless ``BIASAMP_WARM_START=0``. Anything else, or a server that cannot start,
+runs the job in its own process as before (a line on stderr says why, if a server failed).
+
+Correctness: a server serves only jobs of its interpreter, package code (every source file's
+content; it checks that it imports the job's), library installations and environment (the
+thread counts Snakemake sets per job included; the working directory excluded):
+:func:`server_key` names its socket. It forks only while no other Python thread runs (the
+native pools the libraries start, OpenBLAS's and pyarrow's jemalloc thread, are prepared for
+fork by their libraries; torch's starts with a first computation, which the server never
+runs). Python reseeds ``random`` in a forked child; every job seeds its generators explicitly.
+The child waits for the job's non-daemon threads and runs the exit handlers, as an interpreter
+does when it ends.
+
+The server exits after :data:`IDLE_S` without jobs. Its socket, lock and log are
+``<key>.sock``, ``.lock`` and ``.log`` in ``$XDG_RUNTIME_DIR`` or the temp directory, under
+``biasamp-warm-<uid>/``; a server that could not start leaves ``<key>.failed`` with the
+reason, and jobs of that key then run in their own processes without trying again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
+import os
+import pickle
+import runpy
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+# What the server imports once: what train, caption and evaluate jobs share. The trainer
+# (open_clip_train) stays out, so evaluate and caption jobs never hold it; a train job imports
+# it in its child (0.4 s).
+PRELOAD = ("numpy", "pandas", "pyarrow.parquet", "PIL.Image", "torch", "torchvision",
+           "sklearn.linear_model", "sklearn.model_selection", "scipy.stats", "biasamp.evaluate",
+           "biasamp.caption", "biasamp.models.clip", "biasamp.models.coca")
+IDLE_S = 30.0  # covers the gaps between a study's model jobs
+# environment variables that differ between jobs without changing what a library loads
+VOLATILE = ("PWD", "OLDPWD", "SHLVL", "_")
+START_TIMEOUT_S = 300.0
+PACKAGE = Path(__file__).resolve().parent
+
+# True in a child the server forked: its job script's handoff() then runs the job here
+IN_CHILD = False
+
+
+def enabled(gpus: int) -> bool:
+    """Whether a job that uses ``gpus`` GPUs starts warm here (see the module's docstring)."""
+    return (sys.platform == "linux" and not gpus and "SLURM_JOB_ID" not in os.environ
+            and os.environ.get("BIASAMP_WARM_START", "1").lower() not in ("0", "false", "no",
+                                                                          "off"))
+
+
+def server_key(environ: dict[str, str] | None = None) -> str:
+    """What a server must share with a job to serve it: interpreter, package code, library
+    installations and environment, as a short hash."""
+    environ = dict(os.environ if environ is None else environ)
+    digest = hashlib.sha256()
+    digest.update(f"{sys.executable}\0{sys.version}\0{PACKAGE}\0".encode())
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.suffix in (".py", ".json", ".yaml", ".txt") and path.is_file():
+            digest.update(f"{path.relative_to(PACKAGE)}\0".encode())
+            digest.update(path.read_bytes())
+    for name in sorted({module.split(".")[0] for module in PRELOAD} - {"biasamp"}):
+        spec = importlib.util.find_spec(name)  # locates a package without importing it
+        origin = Path(spec.origin) if spec and spec.origin else None
+        stamp = origin.stat().st_mtime_ns if origin and origin.exists() else None
+        digest.update(f"{name}\0{origin}\0{stamp}\0".encode())
+    for name in sorted(set(environ) - set(VOLATILE)):
+        digest.update(f"{name}={environ[name]}\0".encode())
+    return digest.hexdigest()[:20]
+
+
+def folder() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"
+    path = Path(base) / f"biasamp-warm-{os.getuid()}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def handoff(gpus: int = 0) -> None:
+    """Run the calling job script in a warm child and exit with its status; return at once
+    where the job runs here instead (a warm child itself, or no warm start: see above)."""
+    if IN_CHILD or not enabled(gpus) or not os.path.isfile(sys.argv[0]):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    request = pickle.dumps({"argv": sys.argv, "cwd": os.getcwd(), "environ": dict(os.environ)})
+    try:
+        connection = connect(server_key())
+        socket.send_fds(connection, [struct.pack("!I", len(request)) + request], [0, 1, 2])
+    except OSError as error:  # nothing started: the job runs here
+        print(f"biasamp: no warm start ({error}); the job imports its libraries itself",
+              file=sys.stderr)
+        return
+    reply = b""
+    while not reply.endswith(b"\n") and (chunk := connection.recv(64)):
+        reply += chunk
+    # no reply: the server ended before the job (killed); the job failed
+    os._exit(int(reply.split()[1]) if reply.startswith(b"exit ") else 1)
+
+
+def connect(key: str) -> socket.socket:
+    """A connection to the server for ``key``, started first if none is listening."""
+    path = folder() / f"{key}.sock"
+    failed = folder() / f"{key}.failed"
+    with contextlib.suppress(OSError):
+        return _connected(path)
+    if failed.exists():  # a server for this key could not start: do not pay for it again
+        raise OSError(f"a warm-start server failed here before: {failed.read_text().strip()}")
+    with open(folder() / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one job starts the server; the others wait for it
+        with contextlib.suppress(OSError):
+            return _connected(path)
+        path.unlink(missing_ok=True)  # a server that ended without removing its socket
+        day_ago = time.time() - 86400
+        for old in folder().iterdir():  # files of servers for older code and environments
+            if old.suffix in (".log", ".failed", ".lock") and old.stat().st_mtime < day_ago:
+                old.unlink(missing_ok=True)
+        log = folder() / f"{key}.log"
+        with open(log, "ab") as out:
+            # the job's directory and environment: relative PYTHONPATH entries resolve alike
+            server = subprocess.Popen(
+                [sys.executable, "-c", "from biasamp.warmstart import serve; serve()",
+                 str(path), key], stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            with contextlib.suppress(OSError):
+                return _connected(path)
+            if server.poll() is not None:
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:]
+                failed.write_text(f"{' '.join(tail) or 'no output'} (log: {log})\n")
+                raise OSError(f"the warm-start server ended while starting: "
+                              f"{failed.read_text().strip()}")
+            if time.monotonic() > deadline:
+                server.kill()
+                raise OSError(f"the warm-start server did not start in {START_TIMEOUT_S:.0f} "
+                              f"s (log: {log})")
+            time.sleep(0.05)
+
+
+def _connected(path: Path) -> socket.socket:
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(path))
+    except OSError:
+        connection.close()
+        raise
+    return connection
+
+
+def os_threads() -> list[str]:
+    """The names of this process's OS threads."""
+    return [Path(f"/proc/self/task/{task}/comm").read_text().strip()
+            for task in sorted(os.listdir("/proc/self/task"))]
+
+
+def fork_problem() -> str | None:
+    """Why this process must not fork a job now, if it must not: a Python thread other than
+    this one (it may hold a lock the child would wait on forever). Native pools that the
+    preloaded libraries start (OpenBLAS's, pyarrow's jemalloc thread) are prepared for
+    fork by their libraries, and torch's OpenMP pool starts only with a computation, which
+    the server never runs."""
+    import threading
+
+    if threading.active_count() > 1:
+        return f"Python threads running: {', '.join(t.name for t in threading.enumerate())}"
+    return None
+
+
+def serve() -> None:
+    """The server (``sys.argv``: its socket, its key): import :data:`PRELOAD`, listen, fork a
+    child per job, report each child's end to its job, and exit after :data:`IDLE_S` without
+    jobs."""
+    path, key = Path(sys.argv[1]), sys.argv[2]
+    if server_key() != key:  # it would import other code than the job that started it
+        sys.exit(f"not serving: this process imports biasamp from {PACKAGE}, whose code or "
+                 "environment differs from the job's")
+    os.chdir("/")  # holds no job's directory
+    started = time.monotonic()
+    from biasamp.openclip import import_open_clip
+
+    import_open_clip(None)  # without transformers and timm, which no toy or paper arch needs
+    for module in PRELOAD:
+        __import__(module)
+    if problem := fork_problem():
+        sys.exit(f"not serving: {problem}")
+    print(f"pid {os.getpid()}: imported in {time.monotonic() - started:.1f} s; OS threads: "
+          f"{', '.join(os_threads())}", flush=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(64)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    children: dict[int, socket.socket] = {}
+    idle_since = time.monotonic()
+    try:
+        while children or time.monotonic() - idle_since < IDLE_S:
+            for key, _ in selector.select(timeout=0.1):
+                if key.fileobj is listener:
+                    connection, _ = listener.accept()
+                    pid = _fork_job(connection, listener, selector)
+                    if pid:
+                        children[pid] = connection
+                        selector.register(connection, selectors.EVENT_READ, pid)
+                    else:
+                        connection.close()
+                elif not key.fileobj.recv(1):  # the job ended: Snakemake cancelled it
+                    selector.unregister(key.fileobj)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(key.data, signal.SIGKILL)
+            while children:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if not pid:
+                    break
+                connection = children.pop(pid)
+                with contextlib.suppress(KeyError):
+                    selector.unregister(connection)
+                code = os.waitstatus_to_exitcode(status)  # -N: killed by signal N
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"exit %d\n" % (code if code >= 0 else 128 - code))
+                connection.close()
+                idle_since = time.monotonic()
+    finally:
+        path.unlink(missing_ok=True)
+        listener.close()
+    print(f"pid {os.getpid()}: idle for {IDLE_S:.0f} s, exiting", flush=True)
+
+
+def _fork_job(connection: socket.socket, listener: socket.socket,
+              selector: selectors.BaseSelector) -> int | None:
+    """Read a job's request and fork its child; the child's pid (None: a bad request)."""
+    connection.settimeout(10)
+    try:
+        data, fds, _, _ = socket.recv_fds(connection, 1 << 16, 3)
+        size = struct.unpack("!I", data[:4])[0]
+        while len(data) < 4 + size:
+            chunk = connection.recv(1 << 16)
+            if not chunk:
+                raise OSError("request cut short")
+            data += chunk
+        request = pickle.loads(data[4:4 + size])
+    except (OSError, struct.error, pickle.PickleError) as error:
+        print(f"bad request: {error}", flush=True)
+        return None
+    connection.settimeout(None)
+    if problem := fork_problem():
+        print(f"not forking: {problem}", flush=True)
+        for fd in fds:
+            os.close(fd)
+        return None
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid:
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # also set in the child: whichever runs first
+        for fd in fds:
+            os.close(fd)
+        return pid
+    _run_child(request, fds, connection, listener, selector)  # never returns
+
+
+def _run_child(request: dict, fds: list[int], connection: socket.socket,
+               listener: socket.socket, selector: selectors.BaseSelector) -> None:
+    global IN_CHILD
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        for key in list(selector.get_map().values()):  # the listener, other jobs' connections
+            key.fileobj.close()
+        selector.close()
+        listener.close()
+        connection.close()
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["environ"])
+        sys.argv = list(request["argv"])
+        sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))  # as `python script.py`
+        IN_CHILD = True
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        code = 0
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            code = done.code or 0
+        else:
+            print(done.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001  (the job's failure, reported as Python would)
+        traceback.print_exc()
+    finally:
+        try:
+            _join_threads()
+            atexit._run_exitfuncs()  # the job's (its log's last line) and its libraries'
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+        finally:
+            os._exit(code)
+
+
+def _join_threads() -> None:
+    """Wait for the job's non-daemon threads, as an interpreter does before it exits."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+
