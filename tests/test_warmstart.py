@@ -26,6 +26,11 @@ if sys.argv[1] == "fail":
     raise ValueError("a planted failure")
 if sys.argv[1] == "exit":
     sys.exit(3)
+if sys.argv[1] == "message":
+    sys.exit("a planted message")
+if sys.argv[1] == "thread":  # a pool never shut down: the interpreter waits for it at exit
+    from concurrent.futures import ThreadPoolExecutor
+    ThreadPoolExecutor(1).submit(lambda: print("from the pool"))
 if sys.argv[1] == "wait":
     open("started", "w").write(str(os.getpid()))
     import time
@@ -63,7 +68,7 @@ def run_job(tmp_path, runtime, *args, **env):
 
 
 def fields(result):
-    return result.stdout.strip().splitlines()[-1].split("|")
+    return next(line for line in result.stdout.splitlines() if "|" in line).split("|")
 
 
 def test_a_job_runs_in_a_warm_child_as_it_would_in_its_own_process(tmp_path, runtime):
@@ -85,26 +90,40 @@ def test_a_failing_job_fails_the_same_way(tmp_path, runtime):
     assert "Traceback" in failed.stderr and "ValueError: a planted failure" in failed.stderr
     exited = run_job(tmp_path, runtime, "exit")
     assert exited.returncode == 3 and fields(exited)[0] == "warm"
+    message = run_job(tmp_path, runtime, "message")
+    assert message.returncode == 1 and "a planted message" in message.stderr
+    pooled = run_job(tmp_path, runtime, "thread")
+    assert pooled.returncode == 0 and "from the pool" in pooled.stdout
 
 
-def test_a_cancelled_job_takes_its_child_with_it(tmp_path, runtime):
+def start_waiting_job(tmp_path, runtime):
+    """A job that runs until killed, and the pid of the process doing its work."""
     script = tmp_path / "job.py"
     script.write_text(JOB)
-    environ = job_environment(runtime)
-    job = subprocess.Popen([sys.executable, str(script), "wait"], cwd=tmp_path, env=environ,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    job = subprocess.Popen([sys.executable, str(script), "wait"], cwd=tmp_path,
+                           env=job_environment(runtime), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     started = tmp_path / "started"
     deadline = time.monotonic() + 120
     while not (started.exists() and started.read_text()) and time.monotonic() < deadline:
         time.sleep(0.1)
     child = int(started.read_text())
     assert child != job.pid  # the work runs in the server's child, not in the job process
+    return job, child
+
+
+def gone(pid: int) -> bool:
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not Path(f"/proc/{pid}").exists()
+
+
+def test_a_cancelled_job_takes_its_child_with_it(tmp_path, runtime):
+    job, child = start_waiting_job(tmp_path, runtime)
     job.kill()  # as Snakemake cancels a job
     job.wait()
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not Path(f"/proc/{child}").exists()
+    assert gone(child)
 
 
 def test_a_server_that_cannot_start_costs_one_attempt(tmp_path, runtime):
@@ -131,3 +150,14 @@ def test_a_server_serves_only_its_code_and_environment(tmp_path, monkeypatch):
     before = warmstart.server_key(environ)
     (package / "module.py").write_text("VALUE = 2\n")
     assert warmstart.server_key(environ) != before
+
+
+def test_a_killed_server_fails_its_jobs_and_takes_their_children(tmp_path, runtime):
+    job, child = start_waiting_job(tmp_path, runtime)
+    servers = [int(line.split()[1].rstrip(":")) for log in runtime.rglob("*.log")
+               for line in log.read_text().splitlines() if line.startswith("pid ")]
+    parent = int(Path(f"/proc/{child}/stat").read_text().split(")")[1].split()[1])
+    assert parent in servers
+    os.kill(parent, signal.SIGKILL)
+    assert job.wait(timeout=60) == 1  # Snakemake sees the job fail
+    assert gone(child)

@@ -2,6 +2,7 @@
 Snakemake runs (data files in the real formats: :mod:`helpers.data`)."""
 
 import copy
+import os
 import re
 import shutil
 import subprocess
@@ -33,10 +34,11 @@ def copy_workflow(dest: Path, config: dict) -> Path:
     return dest
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir, capture_output=True, text=True,
+        cwd=workdir, capture_output=True, text=True, env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -104,6 +104,19 @@ def test_each_rule_imports_only_the_libraries_it_uses(study):
     assert "matplotlib" in loaded["plot"]  # also where worker processes draw the figures
 
 
+def test_jobs_started_warm_write_what_jobs_started_in_their_own_process_write(study, tmp_path):
+    """The study's CPU model jobs started warm (the default: biasamp.warmstart); the same
+    jobs, each importing its libraries itself, write the same bytes."""
+    evaluation = "results/toy/evaluation/toy-amplify/ratio~0.5/seed~0/clip/test.csv"
+    log = "results/logs/train/toy/models/toy-amplify/ratio~0.5/seed~0/clip.log"
+    assert "warm start" in (study / log).read_text().splitlines()[0]
+    cold = copy_workflow(tmp_path, TINY_STUDY)
+    snakemake(cold, evaluation, env={"BIASAMP_WARM_START": "0"})
+    assert "warm start" not in (cold / log).read_text()
+    for relative in (MODEL, evaluation):
+        assert (cold / relative).read_bytes() == (study / relative).read_bytes(), relative
+
+
 def test_a_finished_study_schedules_nothing(study):
     assert planned_jobs(snakemake(study, "-n")) == {}
 
