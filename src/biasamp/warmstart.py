@@ -134,9 +134,9 @@ def handoff(gpus: int = 0) -> None:
     try:
         connection = connect(server_key())
         socket.send_fds(connection, [struct.pack("!I", len(request)) + request], [0, 1, 2])
-    except OSError as error:  # nothing started: the job runs here
-        print(f"biasamp: no warm start ({error}); the job imports its libraries itself",
-              file=sys.stderr)
+    except Exception as error:  # noqa: BLE001  (nothing started: the job runs here)
+        print(f"biasamp: no warm start ({type(error).__name__}: {error}); the job imports its "
+              "libraries itself", file=sys.stderr)
         return
     replies = connection.makefile("rb")
     try:
