@@ -32,9 +32,10 @@ def test_a_registry_does_not_pull_in_every_entry():
 def test_a_scripts_modules_are_read_from_its_imports():
     scripts = REPO / "workflow" / "scripts"
     assert script_modules(scripts / "evaluate.py") == ("biasamp", "biasamp.evaluate",
-                                                       "biasamp.gpus", "biasamp.joblog")
+                                                       "biasamp.gpus", "biasamp.joblog",
+                                                       "biasamp.warmstart")
     assert script_modules(scripts / "train.py") == ("biasamp", "biasamp.gpus", "biasamp.joblog",
-                                                    "biasamp.models")
+                                                    "biasamp.models", "biasamp.warmstart")
 
 
 def test_fingerprint_changes_with_code_and_data():
