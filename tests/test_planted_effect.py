@@ -74,11 +74,13 @@ NEUTRAL_ROWS = PLANTED_ROWS + CLIP_ROWS + [
 
 @pytest.fixture(scope="module")
 def default_study(tmp_path_factory):
-    """The default study (config/config.yaml: 5 ratios, 3 seeds, its dataset, generator and
+    """The default study (config/config.yaml: its ratios, seeds, dataset, generator and
     models) with a neutral generator and the planted one debiased (``debias: 1``) beside the
     planted one, run through the workflow's stage functions (:mod:`biasamp.replicates`: the
-    same table as Snakemake's; about 12 minutes on 2 cores). Fewer ratios would not do: with
-    ratios 0 and 1 only, the captioner's interval holds 0 for the default seeds."""
+    same table as Snakemake's; about 8 minutes on 2 cores). Ratios 0 and 1 alone would not do:
+    the captioner's interval holds 0 for the default seeds, and every seed gives a measure of
+    the mixes the same slope (the mixes at 0 and 1 do not depend on the seed), an interval of
+    zero width that calls the neutral generator's sampling noise a trend."""
     import yaml
     from helpers import REPO
 
@@ -90,7 +92,7 @@ def default_study(tmp_path_factory):
                                        "shards": config["generators"][planted]["shards"]}
     config["generators"]["debiased"] = {**config["generators"][planted], "debias": 1.0}
     table = run_study(config, str(tmp_path_factory.mktemp("default")), processes=2)
-    return planted, table, study_verdicts(table, config)
+    return planted, table, study_verdicts(table, config), config
 
 
 def verdict(trends, generator, model, metric, group):
@@ -102,18 +104,19 @@ def verdict(trends, generator, model, metric, group):
 
 @pytest.mark.workflow
 def test_the_default_models_see_gender_at_ratio_0(default_study):
-    _, table, _ = default_study
+    _, table, _, config = default_study
     real = table[(table["ratio"] == 0) & (table["evalset"] == "test")]
     error = real[(real["metric"] == "caption_gender_error") & (real["group"] == "")]
-    assert len(error) == 9 and (error["value"] <= 0.10).all()  # 3 seeds x 3 generators
+    runs = 3 * len(config["seeds"])  # 3 generators x the seeds
+    assert len(error) == runs and (error["value"] <= 0.10).all()
     zeroshot = real[(real["model"] == "clip") & (real["metric"] == "zeroshot_accuracy")
                     & (real["group"] == "gender")]
-    assert len(zeroshot) == 9 and (zeroshot["value"] >= 0.90).all()
+    assert len(zeroshot) == runs and (zeroshot["value"] >= 0.90).all()
 
 
 @pytest.mark.workflow
 def test_the_planted_amplification_is_recovered(default_study):
-    planted, _, trends = default_study
+    planted, _, trends, _ = default_study
     for row in PLANTED_ROWS:
         assert verdict(trends, planted, *row) == "amplified", row
     assert "amplified" in {verdict(trends, planted, *row) for row in CLIP_ROWS}
@@ -121,7 +124,7 @@ def test_the_planted_amplification_is_recovered(default_study):
 
 @pytest.mark.workflow
 def test_a_neutral_generator_plants_no_trend(default_study):
-    _, _, trends = default_study
+    _, _, trends, _ = default_study
     for row in NEUTRAL_ROWS:
         assert verdict(trends, "neutral", *row) == "no evidence", row
 
@@ -131,7 +134,7 @@ def test_the_debiased_generator_stops_the_amplification(default_study):
     """The planted generator corrected at generation time (neutral prompts balanced, named
     genders kept): the study finds no amplification anywhere it found it for the plain one,
     and its mixes are less biased than the real data."""
-    _, _, trends = default_study
+    _, _, trends, _ = default_study
     for row in PLANTED_ROWS + CLIP_ROWS:
         assert verdict(trends, "debiased", *row) != "amplified", row
     assert verdict(trends, "debiased", "", "mix_gender_bias", "") == "mitigated"

@@ -100,6 +100,30 @@ def test_a_killed_training_job_resumes_and_ends_as_an_uninterrupted_one(mix_mani
     assert sorted(p.name for p in model.parent.iterdir()) == ["model.pt"]
 
 
+def test_decoded_images_are_kept_within_their_budget_and_change_no_weights(mix_manifest,
+                                                                          tmp_path, monkeypatch):
+    import numpy as np
+
+    import biasamp.models.open_clip_trainer as trainer
+
+    frame = manifest.read(mix_manifest).head(3)
+    dataset = trainer._manifest_dataset(frame, np.asarray, tokens=[0, 1, 2])
+    size = np.asarray(dataset.image(0)).nbytes
+    monkeypatch.setattr(trainer, "DECODED_CACHE_BYTES", 2 * size)
+    dataset = trainer._manifest_dataset(frame, np.asarray, tokens=[0, 1, 2])
+    first = [dataset[i][0] for i in range(2)]
+    assert sorted(dataset.decoded) == [0, 1] and dataset.decoded_bytes == 2 * size
+    dataset[2]  # past the budget: the cache empties for good
+    assert dataset.decoded is None
+    assert all((dataset[i][0] == first[i]).all() for i in range(2))
+
+    settings = clip_settings(epochs=2)
+    Clip.train(settings, str(mix_manifest), str(tmp_path / "kept" / "model.pt"), seed=0)
+    monkeypatch.setattr(trainer, "DECODED_CACHE_BYTES", 0)
+    Clip.train(settings, str(mix_manifest), str(tmp_path / "decoded" / "model.pt"), seed=0)
+    assert same_weights(tmp_path / "kept" / "model.pt", tmp_path / "decoded" / "model.pt")
+
+
 def test_a_partial_run_of_other_settings_or_code_is_not_resumed(mix_manifest, tmp_path, capfd,
                                                                  caplog, monkeypatch):
     import biasamp.models.open_clip_trainer as trainer
