@@ -57,6 +57,8 @@ def main() -> None:
                         help="runs one after another; the median run is reported")
     parser.add_argument("--keep", action="store_true", help="keep the median run's directory")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
     runs = []
     for number in range(1, args.runs + 1):

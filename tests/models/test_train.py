@@ -113,6 +113,9 @@ def test_decoded_images_are_kept_within_their_budget_and_change_no_weights(mix_m
     dataset = trainer._manifest_dataset(frame, np.asarray, tokens=[0, 1, 2])
     first = [dataset[i][0] for i in range(2)]
     assert sorted(dataset.decoded) == [0, 1] and dataset.decoded_bytes == 2 * size
+    fresh = trainer._manifest_dataset(frame, np.asarray, tokens=[0, 1, 2])
+    assert all((dataset[i][0] == np.asarray(fresh.reader.read(*fresh.locations[i]))).all()
+               for i in range(2))  # what the cache gives is what a read gives
     dataset[2]  # past the budget: the cache empties for good
     assert dataset.decoded is None
     assert all((dataset[i][0] == first[i]).all() for i in range(2))

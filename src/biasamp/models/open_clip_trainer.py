@@ -90,9 +90,10 @@ def _manifest_dataset(frame: pd.DataFrame, transform, tokens):
 
         Each process keeps the decoded images it reads while they all fit in
         :data:`DECODED_CACHE_BYTES`, so that later epochs of a small mix skip reading and
-        decoding (a fifth of a toy training step); the first image past the limit empties the
-        cache for good. The transform (random augmentations) runs on every read, cached or not,
-        so a model trains exactly as without the cache.
+        decoding (about a tenth of a toy training step); the first image past the limit empties
+        the cache for good (with data-loader workers, each worker keeps its own). The
+        transform (random augmentations) runs on every read, cached or not, so a model trains
+        exactly as without the cache.
         """
 
         def __init__(self):
