@@ -35,6 +35,55 @@ def test_one_seed_falls_back_to_the_least_squares_interval():
     assert row["interval"] == "points"
 
 
+def test_seeds_with_one_slope_judge_no_bias_or_quality_measure():
+    # a measure of the mixes over ratios 0, 0.5 and 1: the mixes at 0 and 1 are the same for
+    # every seed, the midpoint has no weight in a slope, so every seed's slope is y(1) - y(0)
+    values = [0.7, 0.81, 0.95, 0.7, 0.86, 0.95, 0.7, 0.79, 0.95]
+    seeds = [0] * 3 + [1] * 3 + [2] * 3
+    row = slope_interval(RATIOS * 3, values, seeds)
+    assert row["slope"] == pytest.approx(0.25) and row["interval"] == "identical seeds"
+    assert row["ci_low"] == pytest.approx(0.25) == row["ci_high"]  # zero width
+    # rounding apart, too: y(1) - y(0) through another summation order
+    assert slope_interval([0, 1] * 2, [0.1, 0.3, 0.1, 0.1 + 0.2], [0, 0, 1, 1])[
+        "interval"] == "identical seeds"
+    # a seed's own slope off the others: the t-interval as before
+    varied = slope_interval(RATIOS * 3, values[:-1] + [0.96], seeds)
+    assert varied["interval"] == "seeds" and varied["ci_low"] < varied["ci_high"]
+
+    frame = pd.DataFrame({"dataset": "toy", "generator": "g", "round": 1, "ratio": RATIOS * 3,
+                          "seed": seeds, "model": "", "evalset": "", "metric": "mix_gender_bias",
+                          "group": "", "value": values})
+    constant = frame.assign(metric="data_bad_images_skipped", value=0.0)
+    share = frame.assign(metric="mix_generated_share", value=RATIOS * 3)  # the design itself
+    out = trends(pd.concat([frame, constant, share]),
+                 {"mix_gender_bias": Direction.BIAS, "mix_generated_share": Direction.NEITHER})
+    verdicts = dict(zip(out["metric"], out["verdict"], strict=True))
+    assert verdicts == {"mix_gender_bias": "no evidence",  # not "amplified" on no spread
+                        "data_bad_images_skipped": "no evidence",
+                        "mix_generated_share": "increases"}  # a description stands
+    assert out["interval"].tolist() == ["identical seeds"] * 3
+
+
+def test_the_trends_job_warns_where_identical_seeds_withhold_a_verdict(tmp_path, caplog):
+    from biasamp import tables
+    from biasamp.trends import write_trends
+
+    rows = [{"dataset": "toy", "generator": "g", "round": 1, "ratio": r, "seed": s, "model": "",
+             "evalset": "", "metric": metric, "group": "", "value": value}
+            for s in range(3) for r in RATIOS
+            for metric, value in (("mix_gender_bias", 0.7 + 0.25 * r + 0.01 * s * (r == 0.5)),
+                                  ("data_bad_images_skipped", 0.0), ("mix_generated_share", r))]
+    tables.write(pd.DataFrame(rows), tmp_path / "metrics.csv")
+    with caplog.at_level("WARNING", logger="biasamp.trends"):
+        write_trends(str(tmp_path / "metrics.csv"), {"mix_gender_bias": "bias"}, 95,
+                     str(tmp_path / "trends.csv"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and warnings[0].startswith("1 trends get no verdict")
+    assert "mix_gender_bias" in warnings[0]
+    assert "data_bad_images_skipped" not in warnings[0] and "share" not in warnings[0]
+    assert "other than 0.5" in warnings[0]
+
+
 def test_too_few_points_give_no_interval():
     row = slope_interval([0.5, 0.5], [1.0, 2.0], [0, 1])  # one ratio: no slope
     assert math.isnan(row["slope"]) and math.isnan(row["ci_low"])

@@ -10,11 +10,18 @@ study with feedback rounds has a trend over the ratio per round):
   slope ± t(1 − α/2, k − 1) · sd(seed slopes) / √k over k seeds (``interval = seeds``); with a
   balanced design the pooled slope is that mean. A study of one seed has no replicate: the
   interval is then the ordinary least-squares one over its points, t(1 − α/2, n − 2) · SE
-  (``interval = points``), which assumes independent points and is narrower than it should be;
+  (``interval = points``), which assumes independent points and is narrower than it should be.
+  Where every seed has the same slope, the interval has zero width and says only that the
+  seeds do not vary the measure (``interval = identical seeds``): a design quantity
+  (``mix_generated_share``), or a measure of the mixes over ratios 0 and 1 alone, or 0, 0.5
+  and 1, whose mixes at 0 and 1 are the same for every seed and whose midpoint has no weight
+  in a slope. The seeds are then no replicates of it, so a bias or quality measure gets no
+  verdict from it (``no evidence``; :func:`write_trends` warns where that withholds one);
 - ``verdict``, from the metric's direction (:class:`biasamp.metrics.Direction`) and the sign of
   the interval: a bias metric is ``amplified`` (interval above 0) or ``mitigated`` (below), a
   quality metric ``improved`` or ``degraded``, any other ``increases`` or ``decreases``; an
-  interval that holds 0 (or cannot be computed) is ``no evidence``;
+  interval that holds 0 (or cannot be computed, or comes from identical seeds for a bias or
+  quality measure) is ``no evidence``;
 - ``prediction_accuracy``: for a measure that rests on a model's predictions of an attribute
   (``Metric.rests_on``: the amplification measures), the model's ``prediction_accuracy`` on it
   at the ratio where it is lowest (mean over seeds at each ratio). A model below
@@ -45,6 +52,10 @@ log = logging.getLogger(__name__)
 KEYS = ("dataset", "generator", "round", "model", "evalset", "metric", "group")
 COLUMNS = (*KEYS, "direction", "slope", "ci_low", "ci_high", "n_points", "n_seeds", "interval",
            "prediction_accuracy", "verdict")
+# seed slopes this close (relative to the largest) are the same slope: rounding apart, the
+# seeds did not vary the measure
+IDENTICAL = 1e-9
+IDENTICAL_SEEDS = "identical seeds"
 BLIND_BELOW = 0.6  # prediction accuracy of an attribute under which a model is blind to it
 VERDICTS = {Direction.BIAS: ("amplified", "mitigated"),
             Direction.QUALITY: ("improved", "degraded"),
@@ -100,6 +111,8 @@ def slope_interval(ratio, value, seed, level: float = 0.95) -> dict:
     per_seed = [s for s in per_seed if not math.isnan(s)]
     half, interval = float("nan"), "seeds"
     if len(per_seed) >= 2:
+        if np.ptp(per_seed) <= IDENTICAL * max(np.abs(per_seed)):
+            interval = IDENTICAL_SEEDS
         spread = float(np.std(per_seed, ddof=1)) / math.sqrt(len(per_seed))
         half = float(stats.t.ppf(1 - (1 - level) / 2, len(per_seed) - 1)) * spread
     elif len(frame) > 2 and not math.isnan(slope):
@@ -143,6 +156,8 @@ def trends(table: pd.DataFrame, directions: dict[str, Direction], level: float =
         direction = Direction(directions.get(record["metric"], Direction.NEITHER))
         fit = slope_interval(points["ratio"], points["value"], points["seed"], level)
         call = verdict(direction, fit["ci_low"], fit["ci_high"])
+        if fit["interval"] == IDENTICAL_SEEDS and direction is not Direction.NEITHER:
+            call = "no evidence"  # seeds that do not vary a measure cannot judge it
         attribute = rests_on.get(record["metric"])
         seen = float("nan")
         if attribute:
@@ -189,6 +204,16 @@ def write_trends(metrics_csv: str, directions: dict[str, str], level_percent: fl
                    blind_values)
     with atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False)
+    withheld = frame[(frame["interval"] == IDENTICAL_SEEDS) & (frame["slope"] != 0)
+                     & (frame["direction"] != Direction.NEITHER.value)]
+    if len(withheld):
+        log.warning(
+            "%d trends get no verdict: every seed gave them the same slope, so the seeds are no "
+            "replicates of them (with ratios 0 and 1 alone, or 0, 0.5 and 1, "
+            "a measure of the mixes does not depend on the seed); give the study ratios "
+            "strictly between 0 and 1 other than 0.5 (the default study has 0.25 and 0.75):\n%s",
+            len(withheld), withheld[["generator", "model", "evalset", "metric", "group",
+                                     "slope"]].to_string(index=False))
     decided = frame[frame["verdict"] != "no evidence"]
     log.info("%d trends, %d with a verdict other than 'no evidence':\n%s", len(frame),
              len(decided), decided.loc[decided["group"] == "", ["model", "evalset", "metric",
