@@ -33,7 +33,7 @@ from PIL import Image
 from biasamp import manifest
 from biasamp.config import validate_config
 from biasamp.imagestore import ShardWriter
-from biasamp.models.open_clip_trainer import register_model_configs, run_trainer
+from biasamp.models.open_clip_trainer import optimisers, register_model_configs, run_trainer
 
 
 def synthetic_mix(folder: Path, n: int, size: int) -> Path:
@@ -64,7 +64,8 @@ def bare_step(arch: str, batch: int, precision: str, device: str, steps: int) ->
     texts = tokenizer([f"a photo of thing number {i}" for i in range(batch)]).to(device)
     coca = "coca" in arch.lower()
     loss_fn = open_clip.CoCaLoss(2.0, 1.0) if coca else open_clip.ClipLoss()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.2)
+    # the trainer's own AdamW for this device (fused on CPUs)
+    optimizer = optimisers(device).AdamW(model.parameters(), lr=5e-4, weight_decay=0.2)
     dtype = {"amp_bf16": torch.bfloat16, "bf16": torch.bfloat16, "amp": torch.float16}.get(
         precision)
     autocast = torch.autocast(device.split(":")[0], dtype=dtype, enabled=dtype is not None)

@@ -220,9 +220,31 @@ def test_several_processes_train_under_torchrun(mix_manifest, tmp_path):
     # the trainer's parameter dump has a file of its own (beside the job log in a job)
     assert "world_size: 2" in (work / "architecture.txt").read_text()
     assert "epoch 1 of 2" in log and "epoch 2 of 2, ETA" in log
+    assert "Created AdamW (adamw) optimizer:" in log and "fused: True" in log  # ranks on CPUs
     # a step takes 16 samples on each of the 2 ranks: the first step reports 32 samples seen
     assert f"Train Epoch: 0 [ 32/{len(manifest.read(mix_manifest))} " in log
     assert zipfile.is_zipfile(work / "run" / "checkpoints" / "epoch_2.pt")
+
+
+def test_the_trainer_updates_on_cpus_with_torchs_fused_adamw():
+    import torch
+
+    from biasamp.models.open_clip_trainer import optimisers
+
+    assert optimisers("cuda:0") is torch.optim  # GPUs keep the trainer's choice
+    parameters = [torch.nn.Parameter(torch.ones(3, 2))]
+    fused = optimisers("cpu").AdamW(parameters, lr=0.1, weight_decay=0.5)
+    assert fused.defaults["fused"] is True
+    reference = torch.optim.AdamW([torch.nn.Parameter(torch.ones(3, 2))], lr=0.1,
+                                  weight_decay=0.5)
+    for optimiser in (fused, reference):
+        optimiser.param_groups[0]["params"][0].grad = torch.tensor([[1., -2], [0, 3], [4, 0]])
+        optimiser.step()
+    # AdamW's first step by hand: p(1 - lr wd) - lr sign(g) where g != 0 (bias-corrected
+    # m / sqrt(v) = g / |g|, up to eps)
+    expected = torch.tensor([[0.85, 1.05], [0.95, 0.85], [0.85, 0.95]])
+    for optimiser in (fused, reference):
+        torch.testing.assert_close(optimiser.param_groups[0]["params"][0].detach(), expected)
 
 
 def test_the_names_of_open_clip_train_a_run_replaces_exist():
@@ -233,7 +255,7 @@ def test_the_names_of_open_clip_train_a_run_replaces_exist():
 
     check_seams()
     assert SEAMS["open_clip_train.main"] == ("main", "get_data", "create_loss",
-                                              "create_model_and_transforms")
+                                              "create_model_and_transforms", "optim")
     for module, names in SEAMS.items():
         assert all(hasattr(importlib.import_module(module), n) for n in names), module
     # the trainer calls our sampler's set_epoch through DataInfo at every epoch
