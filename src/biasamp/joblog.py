@@ -39,11 +39,16 @@ def start(log_path: str) -> None:
     if warmstart.IN_CHILD:
         logging.getLogger(__name__).info(
             "warm start: forked from the server (pid %d) that had imported %s", os.getppid(),
-            ", ".join(m for m in HEAVY if m in heavy_loaded()) or "none")
+            _named(heavy_loaded()))
     started = time.monotonic()
     atexit.register(lambda: logging.getLogger(__name__).info(
         "job done in %.1f s; heavy libraries loaded: %s", time.monotonic() - started,
-        ", ".join(m for m in HEAVY if m in heavy_loaded() | WORKERS_LOADED) or "none"))
+        _named(heavy_loaded() | WORKERS_LOADED)))
+
+
+def _named(modules: set[str]) -> str:
+    """``modules`` in :data:`HEAVY`'s order, for a log line."""
+    return ", ".join(m for m in HEAVY if m in modules) or "none"
 
 
 def join(log_path: str | None) -> None:

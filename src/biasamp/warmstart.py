@@ -268,7 +268,7 @@ def serve() -> None:
             for event, _ in ready:
                 if event.fileobj is listener:
                     connection, _ = listener.accept()
-                    pid = _fork_job(connection, listener, selector)
+                    pid = _fork_job(connection, selector)
                     if pid:
                         children[pid] = connection
                         selector.register(connection, selectors.EVENT_READ, pid)
@@ -306,8 +306,7 @@ def _unlink_own(path: Path, inode: int) -> None:
             path.unlink()
 
 
-def _fork_job(connection: socket.socket, listener: socket.socket,
-              selector: selectors.BaseSelector) -> int | None:
+def _fork_job(connection: socket.socket, selector: selectors.BaseSelector) -> int | None:
     """Read a job's request and fork its child; the child's pid (None: a bad request)."""
     connection.settimeout(10)
     fds: list[int] = []
@@ -344,11 +343,11 @@ def _fork_job(connection: socket.socket, listener: socket.socket,
             connection.sendall(b"started\n")
         return pid
     _die_with(server)
-    _run_child(request, fds, connection, listener, selector)  # never returns
+    _run_child(request, fds, connection, selector)  # never returns
 
 
 def _run_child(request: dict, fds: list[int], connection: socket.socket,
-               listener: socket.socket, selector: selectors.BaseSelector) -> None:
+               selector: selectors.BaseSelector) -> None:
     global IN_CHILD
     code = 1
     try:
@@ -356,7 +355,6 @@ def _run_child(request: dict, fds: list[int], connection: socket.socket,
         for key in list(selector.get_map().values()):  # the listener, other jobs' connections
             key.fileobj.close()
         selector.close()
-        listener.close()
         connection.close()
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
