@@ -84,6 +84,13 @@ def test_the_trends_job_warns_where_identical_seeds_withhold_a_verdict(tmp_path,
     assert "other than 0.5" in warnings[0]
 
 
+def test_a_flat_measure_has_slope_zero_on_any_grid():
+    # 0.9735 at 0, 0.4 and 1 leaves a rounding slope of about 1e-31 in floating point
+    assert least_squares_slope(np.array([0, 0.4, 1]), np.full(3, 0.9735)) == 0.0
+    row = slope_interval([0, 0.4, 1] * 2, [0.9735] * 6, [0] * 3 + [1] * 3)
+    assert (row["slope"], row["ci_low"], row["ci_high"]) == (0.0, 0.0, 0.0)
+
+
 def test_too_few_points_give_no_interval():
     row = slope_interval([0.5, 0.5], [1.0, 2.0], [0, 1])  # one ratio: no slope
     assert math.isnan(row["slope"]) and math.isnan(row["ci_low"])

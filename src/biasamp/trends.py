@@ -13,10 +13,11 @@ study with feedback rounds has a trend over the ratio per round):
   (``interval = points``), which assumes independent points and is narrower than it should be.
   Where every seed has the same slope, the interval has zero width and says only that the
   seeds do not vary the measure (``interval = identical seeds``): a design quantity
-  (``mix_generated_share``), or a measure of the mixes over ratios 0 and 1 alone, or 0, 0.5
-  and 1, whose mixes at 0 and 1 are the same for every seed and whose midpoint has no weight
-  in a slope. The seeds are then no replicates of it, so a bias or quality measure gets no
-  verdict from it (``no evidence``; :func:`write_trends` warns where that withholds one);
+  (``mix_generated_share`` under ``replace`` mixing), or a measure of the mixes over ratios 0
+  and 1 alone, or 0, 0.5 and 1, whose mixes at 0 and 1 are the same for every seed and whose
+  midpoint has no weight in a slope. The seeds are then no replicates of it, so a bias or
+  quality measure gets no verdict from it (``no evidence``; :func:`write_trends` warns where
+  that withholds one);
 - ``verdict``, from the metric's direction (:class:`biasamp.metrics.Direction`) and the sign of
   the interval: a bias metric is ``amplified`` (interval above 0) or ``mitigated`` (below), a
   quality metric ``improved`` or ``degraded``, any other ``increases`` or ``decreases``; an
@@ -74,6 +75,8 @@ def least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
     sxx = float(((x - x.mean()) ** 2).sum())
     if sxx == 0:
         return float("nan")
+    if np.ptp(y) == 0:
+        return 0.0  # a flat measure, exactly (uneven grids would leave a rounding slope)
     return float(((x - x.mean()) * (y - y.mean())).sum() / sxx)
 
 
@@ -182,6 +185,8 @@ def judged_against_sight(call: str, attribute: str, curve: pd.Series, sight: pd.
         return call
     if curve.sort_index().iloc[0] < BLIND_BELOW:
         return f"blind to {attribute}"
+    # an accuracy that every seed sees fall alike (zero-width interval) is read as falling:
+    # reading it so withholds a verdict on the bias, never makes one
     drift = slope_interval(sight["ratio"], sight["value"], sight["seed"], level)
     if not (drift["ci_high"] < 0 or curve.min() < BLIND_BELOW) or call == "no evidence":
         return call
@@ -205,7 +210,8 @@ def write_trends(metrics_csv: str, directions: dict[str, str], level_percent: fl
     with atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False)
     withheld = frame[(frame["interval"] == IDENTICAL_SEEDS) & (frame["slope"] != 0)
-                     & (frame["direction"] != Direction.NEITHER.value)]
+                     & (frame["direction"] != Direction.NEITHER.value)
+                     & (frame["verdict"] == "no evidence")]
     if len(withheld):
         log.warning(
             "%d trends get no verdict: every seed gave them the same slope, so the seeds are no "

@@ -235,6 +235,7 @@ def test_the_trainer_updates_on_cpus_with_torchs_fused_adamw():
     parameters = [torch.nn.Parameter(torch.ones(3, 2))]
     fused = optimisers("cpu").AdamW(parameters, lr=0.1, weight_decay=0.5)
     assert fused.defaults["fused"] is True
+    assert optimisers("cpu").SGD is torch.optim.SGD  # the rest of torch.optim as it is
     reference = torch.optim.AdamW([torch.nn.Parameter(torch.ones(3, 2))], lr=0.1,
                                   weight_decay=0.5)
     for optimiser in (fused, reference):

@@ -85,9 +85,10 @@ def draw_summary(rows: pd.DataFrame, trends: pd.DataFrame, metrics: list[str], i
     slope of its value over the contamination ratio, i.e. its change from ratio 0 to 1, with
     the confidence interval over seeds (t-interval of the seeds' own slopes), coloured by the
     trends table's verdict (results/trends.csv): red amplified, blue mitigated, green improved,
-    orange degraded, grey no evidence (the interval holds 0), olive where the model does not
-    see the attribute the measure rests on. Bias and quality measures are separate panels, each
-    with its own scale."""
+    orange degraded, grey no evidence (the interval holds 0, or every seed gave the same slope,
+    which leaves nothing to judge by), olive where the model does not see the attribute the
+    measure rests on. Bias and quality measures are separate panels, each with its own
+    scale."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 

@@ -357,7 +357,8 @@ def optimisers(device: str):
     Python loop of a dozen element-wise passes per tensor. The same update up to rounding (an
     ulp here and there); it halves a toy CLIP step, whose 49,408-row token embedding is updated
     whole at every step (weight decay), and saves a tenth of a toy CoCa step. On GPUs torch's
-    default (``foreach``) is already batched, and the trainer's choice stands.
+    default (``foreach``) is already batched, and the trainer's choice stands. (A run resumed
+    from a checkpoint keeps the setting of the optimiser that wrote it.)
     """
     import functools
     import types
@@ -366,7 +367,8 @@ def optimisers(device: str):
 
     if torch.device(device).type != "cpu":
         return torch.optim
-    return types.SimpleNamespace(AdamW=functools.partial(torch.optim.AdamW, fused=True))
+    return types.SimpleNamespace(**{**vars(torch.optim),
+                                    "AdamW": functools.partial(torch.optim.AdamW, fused=True)})
 
 
 def _allow_cpu_ranks(torch) -> None:
