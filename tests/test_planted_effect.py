@@ -79,8 +79,8 @@ def default_study(tmp_path_factory):
     planted one, run through the workflow's stage functions (:mod:`biasamp.replicates`: the
     same table as Snakemake's; about 8 minutes on 2 cores). Ratios 0 and 1 alone would not do:
     the captioner's interval holds 0 for the default seeds, and every seed gives a measure of
-    the mixes the same slope (the mixes at 0 and 1 do not depend on the seed), an interval of
-    zero width that calls the neutral generator's sampling noise a trend."""
+    the mixes the same slope (the mixes at 0 and 1 do not depend on the seed), which leaves the
+    trends table nothing to judge it by (no verdict, biasamp.trends)."""
     import yaml
     from helpers import REPO
 
